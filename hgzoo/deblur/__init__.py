@@ -1,0 +1,14 @@
+"""Deblurring: DMPHN and StackMPN with the authors' weights, plus helpers.
+
+Example:
+
+>>> import hgzoo
+>>> model = hgzoo.deblur.StackMPN(pretrained=True)  # doctest: +SKIP
+>>> sharp = hgzoo.deblur.deblur(model, "blurry.png")  # doctest: +SKIP
+"""
+
+from hgzoo.deblur.blocks import DMPHNDecoder, DMPHNEncoder
+from hgzoo.deblur.dmphn import DMPHN
+from hgzoo.deblur.stack_mpn import StackMPN
+
+__all__ = ["DMPHN", "DMPHNDecoder", "DMPHNEncoder", "StackMPN"]

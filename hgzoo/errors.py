@@ -1,0 +1,36 @@
+"""Exceptions raised by hgzoo.
+
+Every error a user can trigger by passing something wrong (a preset id, a
+file, an image) is one of these, so it can be caught precisely and its
+message says what was wrong and how to fix it.
+"""
+
+import pickle
+
+
+class HgzooError(Exception):
+    """Base class of hgzoo's own errors."""
+
+
+class UnknownPresetError(HgzooError, KeyError):
+    """A preset id or model name that no manifest or registry entry knows."""
+
+    def __str__(self):
+        # KeyError quotes its message; show it as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class WeightsUnavailableError(HgzooError, OSError):
+    """Weights for a preset could not be found locally nor downloaded."""
+
+
+class WeightsIntegrityError(HgzooError, OSError):
+    """A weights file does not have the sha256 its manifest pins."""
+
+
+class UnsafeCheckpointError(HgzooError, pickle.UnpicklingError):
+    """A checkpoint pickle refers to something other than plain tensors."""
+
+
+class InvalidImageError(HgzooError, ValueError):
+    """An image file or array that cannot be used as model input."""

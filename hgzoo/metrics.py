@@ -1,0 +1,88 @@
+"""Image-quality metrics for images in [0, 1]: PSNR and SSIM (keras.ops only)."""
+
+import keras
+from keras import ops
+
+from hgzoo.api_export import hgzoo_export
+
+
+def psnr(y_true, y_pred, max_value=1.0):
+    """Per-image PSNR in dB over all pixels and channels: (B, H, W, C) -> (B,)."""
+    y_true = ops.cast(y_true, "float32")
+    y_pred = ops.cast(y_pred, "float32")
+    mse = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
+    return 10.0 * ops.log10(max_value**2 / ops.maximum(mse, 1e-12))
+
+
+def _gaussian_window(size=11, sigma=1.5):
+    coords = ops.arange(size, dtype="float32") - (size - 1) / 2.0
+    g = ops.exp(-(coords**2) / (2.0 * sigma**2))
+    g = g / ops.sum(g)
+    return ops.reshape(g, (size, 1)) * ops.reshape(g, (1, size))
+
+
+def ssim(y_true, y_pred, max_value=1.0):
+    """Per-image SSIM (Wang et al. 2004: 11×11 Gaussian, σ 1.5, valid window): (B,)."""
+    y_true = ops.cast(y_true, "float32")
+    y_pred = ops.cast(y_pred, "float32")
+    channels = ops.shape(y_true)[-1]
+    window = ops.tile(ops.reshape(_gaussian_window(), (11, 11, 1, 1)), (1, 1, channels, 1))
+
+    def blur(x):
+        return ops.depthwise_conv(x, window, padding="valid")
+
+    c1, c2 = (0.01 * max_value) ** 2, (0.03 * max_value) ** 2
+    mu_x, mu_y = blur(y_true), blur(y_pred)
+    sxx = blur(y_true * y_true) - mu_x**2
+    syy = blur(y_pred * y_pred) - mu_y**2
+    sxy = blur(y_true * y_pred) - mu_x * mu_y
+    num = (2 * mu_x * mu_y + c1) * (2 * sxy + c2)
+    den = (mu_x**2 + mu_y**2 + c1) * (sxx + syy + c2)
+    return ops.mean(num / den, axis=(1, 2, 3))
+
+
+@hgzoo_export
+class PSNR(keras.metrics.MeanMetricWrapper):
+    """Mean per-image PSNR (dB) for images in [0, ``max_value``].
+
+    Example:
+
+    >>> import numpy as np
+    >>> from hgzoo.metrics import PSNR
+    >>> m = PSNR()
+    >>> m.update_state(np.zeros((1, 4, 4, 3)), np.full((1, 4, 4, 3), 0.1))
+    >>> round(float(m.result()), 2)
+    20.0
+    """
+
+    def __init__(self, name="psnr", max_value=1.0, dtype=None):
+        super().__init__(psnr, name=name, dtype=dtype, max_value=max_value)
+        self.max_value = max_value
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "max_value": self.max_value}
+
+
+@hgzoo_export
+class SSIM(keras.metrics.MeanMetricWrapper):
+    """Mean per-image SSIM for images in [0, ``max_value``] (at least 11×11).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from hgzoo.metrics import SSIM
+    >>> x = np.random.rand(1, 16, 16, 3)
+    >>> m = SSIM()
+    >>> m.update_state(x, x)
+    >>> round(float(m.result()), 4)
+    1.0
+    """
+
+    def __init__(self, name="ssim", max_value=1.0, dtype=None):
+        super().__init__(ssim, name=name, dtype=dtype, max_value=max_value)
+        self.max_value = max_value
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "max_value": self.max_value}

@@ -1,0 +1,43 @@
+"""ZooModel: the base class of every hgzoo model."""
+
+import keras
+
+
+class ZooModel(keras.Model):
+    """A functional Keras model whose config is its constructor arguments.
+
+    Subclasses build their graph in ``__init__`` and call
+    ``super().__init__(inputs=..., outputs=..., **kwargs)``; they override
+    :meth:`get_config` to return their own arguments merged with
+    ``super().get_config()``. Decorated with
+    :func:`hgzoo.registry.register_model`, they get ``pretrained=``,
+    presets and Keras serialization. ``pretrained_cfg`` records which preset
+    (or file) the weights came from, or is None for random weights.
+
+    Example:
+
+    >>> import hgzoo
+    >>> model = hgzoo.deblur.DMPHN(levels=(1,))
+    >>> model.pretrained_cfg is None
+    True
+    """
+
+    task = None
+    arch_name = None
+    converters = {}
+    search_space = {}
+    pretrained_cfg = None
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])
+        return cls(**config)
