@@ -249,3 +249,14 @@ def where(preset_id):
         except WeightsIntegrityError as e:
             rows.append((f.path, "corrupt", str(e)))
     return rows
+
+
+def available_locally(preset_id):
+    """True when a preset loads without any download (mirror, package or cache)."""
+    preset = manifest.get(preset_id)
+    if preset.converter and load_converted(preset) is not None:
+        return True
+    try:
+        return all(locate(preset, f) is not None for f in preset.files)
+    except WeightsIntegrityError:
+        return False

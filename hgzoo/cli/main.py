@@ -1,0 +1,208 @@
+"""The ``hgzoo`` command line: models, weights, deblurring, demo, training.
+
+Run ``hgzoo --help`` or ``hgzoo VERB --help``.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+
+def _quiet_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _cmd_list(args):
+    import hgzoo
+
+    pretrained = True if args.pretrained else None
+    for name in hgzoo.list_models(args.pattern, task=args.task, pretrained=pretrained):
+        print(name)
+
+
+def _cmd_info(args):
+    import hgzoo
+    from hgzoo.weights import manifest
+
+    presets = manifest.all_presets()
+    if args.name in presets:
+        info = presets[args.name].as_dict()
+        info["class"] = hgzoo.get_model_class(args.name).__name__
+    else:
+        cls = hgzoo.get_model_class(args.name)
+        info = {"class": cls.__name__, "task": cls.task, "registered_name": f"hgzoo>{cls.__name__}",
+                "presets": [p.id for p in manifest.presets_for(f"hgzoo>{cls.__name__}")],
+                "doc": (cls.__doc__ or "").strip().split("\n")[0]}
+    print(json.dumps(info, indent=2))
+
+
+def _cmd_weights(args):
+    from hgzoo.weights import manifest, store
+
+    if args.weights_verb == "list":
+        for p in manifest.all_presets().values():
+            print(f"{p.id:24s} {p.arch:18s} {p.total_size / 1e6:7.1f} MB  {p.description}")
+    elif args.weights_verb == "where":
+        for rel, status, path in store.where(args.preset):
+            print(f"{status:8s} {rel}  {path}")
+    elif args.weights_verb == "download":
+        for path in store.download_to(args.preset, args.dest):
+            print(path)
+        print(f"done; on an offline machine set HGZOO_WEIGHTS_DIR={os.path.abspath(args.dest)}")
+    elif args.weights_verb == "verify":
+        ids = args.preset or list(manifest.all_presets())
+        bad = 0
+        for pid in ids:
+            for rel, status, path in store.where(pid):
+                print(f"{pid}: {status:8s} {rel}")
+                bad += status == "corrupt"
+        return 1 if bad else 0
+    return 0
+
+
+def _side_by_side(*images):
+    import numpy as np
+
+    h = max(im.shape[0] for im in images)
+    padded = [np.pad(im, ((0, h - im.shape[0]), (0, 8), (0, 0)), constant_values=255) for im in images]
+    return np.concatenate(padded, axis=1)[:, :-8]
+
+
+def _as_rgb8(image):
+    import numpy as np
+
+    from hgzoo.data.images import from_float, to_float_rgb
+
+    x, info = to_float_rgb(image)
+    return from_float(x, type(info)(np.dtype(np.uint8), 3))
+
+
+def _cmd_deblur(args):
+    import keras
+
+    import hgzoo
+    from hgzoo.data.images import read_image, write_image
+
+    model = hgzoo.create_model(args.model, pretrained=True)
+    os.makedirs(args.output, exist_ok=True)
+    bar = keras.utils.Progbar(len(args.inputs), unit_name="image") if len(args.inputs) > 1 else None
+    for i, path in enumerate(args.inputs):
+        image = read_image(path)
+        result = hgzoo.deblur.deblur(model, image, tile=args.tile if args.tile else "auto",
+                                     progress=bar is None)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        out = write_image(os.path.join(args.output, f"{stem}.png"), result)
+        if args.compare:
+            write_image(os.path.join(args.output, f"{stem}_compare.png"),
+                        _side_by_side(_as_rgb8(image), _as_rgb8(result)))
+        if bar:
+            bar.update(i + 1)
+        else:
+            print(out)
+    return 0
+
+
+def _cmd_demo(args):
+    import numpy as np
+
+    import hgzoo
+    from hgzoo.data.images import read_image, write_image
+    from hgzoo.deblur.demo import best_local_preset, sample_paths
+
+    preset = best_local_preset()
+    print(f"Using preset {preset} (best weights available locally; no download)")
+    model = hgzoo.create_model(preset, pretrained=True)
+    blurry_path, sharp_path = sample_paths()
+    blurry, sharp = read_image(blurry_path), read_image(sharp_path)
+    result = hgzoo.deblur.deblur(model, blurry)
+    os.makedirs(args.output, exist_ok=True)
+    out = write_image(os.path.join(args.output, "demo_deblurred.png"), result)
+    compare = write_image(os.path.join(args.output, "demo_compare.png"), _side_by_side(blurry, result, sharp))
+
+    def psnr(a):
+        return 10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - sharp) ** 2))
+
+    print(f"PSNR against the sharp photo: blurry {psnr(blurry):.2f} dB -> deblurred {psnr(result):.2f} dB")
+    print(f"Deblurred image: {os.path.abspath(out)}")
+    print(f"Side by side (blurry | deblurred | sharp): {os.path.abspath(compare)}")
+    return 0
+
+
+def _cmd_train(args):
+    from hgzoo.deblur.train_cli import run_training
+
+    return run_training(args)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="hgzoo", description="hgzoo: Keras 3 model zoo (Zhang, Koniusz et al.)")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    p = verbs.add_parser("list", help="list models and presets")
+    p.add_argument("pattern", nargs="?", help="wildcard, e.g. 'dmphn*'")
+    p.add_argument("--task", help="only this family, e.g. deblur")
+    p.add_argument("--pretrained", action="store_true", help="only presets with weights")
+    p.set_defaults(func=_cmd_list)
+
+    p = verbs.add_parser("info", help="show a model or preset (config, files, licence, metrics)")
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_info)
+
+    p = verbs.add_parser("weights", help="manage weight files: list, where, download, verify")
+    wverbs = p.add_subparsers(dest="weights_verb", metavar="ACTION", required=True)
+    wverbs.add_parser("list", help="every preset with its size")
+    w = wverbs.add_parser("where", help="where each file of a preset is found")
+    w.add_argument("preset")
+    w = wverbs.add_parser("download", help="download a preset's files into DEST (mirror layout)")
+    w.add_argument("preset")
+    w.add_argument("--dest", required=True, help="folder to fill; use it as HGZOO_WEIGHTS_DIR offline")
+    w = wverbs.add_parser("verify", help="check the sha256 of every local copy")
+    w.add_argument("preset", nargs="*")
+    p.set_defaults(func=_cmd_weights)
+
+    p = verbs.add_parser("deblur", help="deblur image files")
+    p.add_argument("inputs", nargs="+", metavar="INPUT")
+    p.add_argument("-o", "--output", default="deblurred", help="output folder (default: ./deblurred)")
+    p.add_argument("--model", default="stack_mpn_4_gopro", help="preset id (default: stack_mpn_4_gopro)")
+    p.add_argument("--tile", type=int, default=0, help="tile side for large images (default: auto)")
+    p.add_argument("--compare", action="store_true", help="also write <stem>_compare.png side by side")
+    p.set_defaults(func=_cmd_deblur)
+
+    p = verbs.add_parser("demo", help="deblur the packaged sample photo offline and show the result")
+    p.add_argument("-o", "--output", default="hgzoo_demo", help="output folder (default: ./hgzoo_demo)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = verbs.add_parser("train", help="train a model (task: deblur)")
+    tverbs = p.add_subparsers(dest="task", metavar="TASK", required=True)
+    from hgzoo.deblur.train_cli import add_arguments
+
+    add_arguments(tverbs.add_parser("deblur", help="train a deblurring model with model.fit"))
+    p.set_defaults(func=_cmd_train)
+    return parser
+
+
+def main(argv=None):
+    _quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from hgzoo.version import __version__
+
+        print(__version__)
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from hgzoo.errors import HgzooError
+
+    try:
+        return args.func(args) or 0
+    except (HgzooError, FileNotFoundError, ValueError) as e:
+        print(f"hgzoo {args.verb}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Shared fixtures: real data location, an isolated offline hgzoo home, no network."""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir():
+    return Path(os.environ.get("HGZOO_TEST_DATA", ROOT.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """The real data folder (``../shared/data`` or ``HGZOO_TEST_DATA``); skips when absent."""
+    path = data_dir()
+    if not path.is_dir():
+        pytest.skip(f"real test data not found at {path} (set HGZOO_TEST_DATA)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def dmphn_mirror(shared_data):
+    path = shared_data / "dmphn"
+    if not (path / "checkpoints").is_dir():
+        pytest.skip(f"official DMPHN checkpoints not found under {path}")
+    return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_offline_home(tmp_path_factory):
+    """Tests never touch ~/.cache/hgzoo and never download."""
+    saved = {k: os.environ.get(k) for k in ("HGZOO_HOME", "HGZOO_OFFLINE", "HGZOO_WEIGHTS_DIR")}
+    os.environ["HGZOO_HOME"] = str(tmp_path_factory.mktemp("hgzoo_home"))
+    os.environ["HGZOO_OFFLINE"] = "1"
+    os.environ.pop("HGZOO_WEIGHTS_DIR", None)
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """Refuse connections beyond the loopback: the suite must pass offline."""
+    original = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and not (host.startswith("127.") or host in ("localhost", "::1")) \
+                and self.family in (socket.AF_INET, socket.AF_INET6):
+            raise OSError(f"network access blocked in tests: {address}")
+        return original(self, address)
+
+    socket.socket.connect = guarded
+    yield
+    socket.socket.connect = original
+
+
+@pytest.fixture
+def weights_dir(monkeypatch, dmphn_mirror):
+    """HGZOO_WEIGHTS_DIR pointing at the official checkpoints."""
+    monkeypatch.setenv("HGZOO_WEIGHTS_DIR", str(dmphn_mirror))
+    return dmphn_mirror
