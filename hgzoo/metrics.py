@@ -22,11 +22,16 @@ def _gaussian_window(size=11, sigma=1.5):
 
 
 def ssim(y_true, y_pred, max_value=1.0):
-    """Per-image SSIM (Wang et al. 2004: 11×11 Gaussian, σ 1.5, valid window): (B,)."""
+    """Per-image SSIM (Wang et al. 2004: 11×11 Gaussian, σ 1.5, valid window): (B,).
+
+    Images smaller than 11 pixels use the largest odd window that fits.
+    """
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
     channels = ops.shape(y_true)[-1]
-    window = ops.tile(ops.reshape(_gaussian_window(), (11, 11, 1, 1)), (1, 1, channels, 1))
+    known = [d for d in y_true.shape[1:3] if d is not None]
+    size = min([11] + [d if d % 2 else d - 1 for d in known])
+    window = ops.tile(ops.reshape(_gaussian_window(size), (size, size, 1, 1)), (1, 1, channels, 1))
 
     def blur(x):
         return ops.depthwise_conv(x, window, padding="valid")

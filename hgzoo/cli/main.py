@@ -10,12 +10,47 @@ import sys
 
 
 def _quiet_tensorflow():
+    """Import keras (and TensorFlow) without TensorFlow's start-up log lines on stderr.
+
+    Those lines are printed by C++ before any Python logging setting applies,
+    so stderr is pointed at /dev/null for the import only; errors still raise.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def markdown_table():
+    """The README's model table, generated from the registry and the manifest."""
+    import hgzoo
+    from hgzoo.weights import manifest
+
+    rows = ["| name | class | task | weights | size | measured |", "|---|---|---|---|---|---|"]
+    for name in hgzoo.list_models():
+        cls = hgzoo.get_model_class(name)
+        preset = manifest.all_presets().get(name)
+        if preset is None:
+            rows.append(f"| `{name}` | `{cls.__name__}` | {cls.task} | random init | | |")
+            continue
+        source = "authors' checkpoint, converted locally" if preset.converter else "hgzoo-trained, packaged"
+        measured = ", ".join(f"{k} {v}" for k, v in preset.metrics.items())
+        rows.append(f"| `{name}` | `{cls.__name__}` | {cls.task} | {source} | "
+                    f"{preset.total_size / 1e6:.1f} MB | {measured} |")
+    return "\n".join(rows) + "\n"
 
 
 def _cmd_list(args):
     import hgzoo
 
+    if args.markdown:
+        print(markdown_table(), end="")
+        return
     pretrained = True if args.pretrained else None
     for name in hgzoo.list_models(args.pattern, task=args.task, pretrained=pretrained):
         print(name)
@@ -144,6 +179,7 @@ def build_parser():
     p.add_argument("pattern", nargs="?", help="wildcard, e.g. 'dmphn*'")
     p.add_argument("--task", help="only this family, e.g. deblur")
     p.add_argument("--pretrained", action="store_true", help="only presets with weights")
+    p.add_argument("--markdown", action="store_true", help="print the README's model table")
     p.set_defaults(func=_cmd_list)
 
     p = verbs.add_parser("info", help="show a model or preset (config, files, licence, metrics)")

@@ -13,7 +13,7 @@ Example:
 >>> k = random_kernel(rng, size=15)
 >>> k.shape, round(float(k.sum()), 5)
 ((15, 15), 1.0)
->>> blur_image(np.ones((20, 20, 3), np.float32), k).shape
+>>> tuple(blur_image(np.ones((20, 20, 3), np.float32), k).shape)
 (20, 20, 3)
 """
 

@@ -11,7 +11,7 @@ Example:
 >>> rgb, info = to_float_rgb(np.zeros((4, 5), np.uint8))
 >>> rgb.shape, info.dtype
 ((4, 5, 3), dtype('uint8'))
->>> from_float(rgb, info).shape
+>>> tuple(from_float(rgb, info).shape)
 (4, 5)
 """
 
@@ -33,6 +33,7 @@ class ImageInfo:
     dtype: np.dtype
     channels: int  # 1 (gray), 3 (RGB) or 4 (RGBA)
     alpha: np.ndarray | None = None
+    channel_axis: bool = True  # False for (H, W) grayscale
 
 
 def read_image(path):
@@ -60,6 +61,7 @@ def read_image(path):
 def to_float_rgb(image, name="image"):
     """(H, W[, C]) uint8/uint16/float -> (H, W, 3) float32 in [0, 1], plus how to undo it."""
     array = np.asarray(image)
+    channel_axis = array.ndim == 3
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
@@ -87,7 +89,7 @@ def to_float_rgb(image, name="image"):
         x = np.repeat(x[..., None], 3, axis=-1)
     elif channels == 4:
         x, alpha = x[..., :3], x[..., 3]
-    return np.ascontiguousarray(x), ImageInfo(array.dtype, channels, alpha)
+    return np.ascontiguousarray(x), ImageInfo(array.dtype, channels, alpha, channel_axis)
 
 
 def quantise(x, dtype=np.uint8):
@@ -99,7 +101,7 @@ def quantise(x, dtype=np.uint8):
 def from_float(x, info):
     """Give a float RGB result back in the input's dtype and channel layout."""
     if info.channels == 1:
-        x = x.mean(axis=-1)
+        x = x.mean(axis=-1, keepdims=info.channel_axis)
     elif info.channels == 4:
         x = np.concatenate([x, info.alpha[..., None]], axis=-1)
     if np.issubdtype(info.dtype, np.integer):

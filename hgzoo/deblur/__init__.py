@@ -9,6 +9,7 @@ Example:
 
 from hgzoo.deblur.blocks import DMPHNDecoder, DMPHNEncoder
 from hgzoo.deblur.dmphn import DMPHN
+from hgzoo.deblur.inference import deblur
 from hgzoo.deblur.stack_mpn import StackMPN
 
-__all__ = ["DMPHN", "DMPHNDecoder", "DMPHNEncoder", "StackMPN"]
+__all__ = ["DMPHN", "DMPHNDecoder", "DMPHNEncoder", "StackMPN", "deblur"]

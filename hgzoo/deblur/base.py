@@ -40,6 +40,11 @@ class DeblurModel(ZooModel):
             metrics = [PSNR(), SSIM()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
+    def compile_from_config(self, config):
+        # Declared so Keras restores the saved compile state (and builds the
+        # optimizer) through the custom compile above when loading a .keras file.
+        super().compile_from_config(config)
+
     @property
     def input_contract(self):
         mh, mw = self.multiple_of

@@ -101,7 +101,7 @@ class DMPHNEncoder(_ConvStack):
 
     >>> import numpy as np
     >>> from hgzoo.deblur import DMPHNEncoder
-    >>> DMPHNEncoder()(np.zeros((1, 16, 24, 3), "float32")).shape
+    >>> tuple(DMPHNEncoder()(np.zeros((1, 16, 24, 3), "float32")).shape)
     (1, 4, 6, 128)
     """
 
@@ -121,7 +121,7 @@ class DMPHNDecoder(_ConvStack):
 
     >>> import numpy as np
     >>> from hgzoo.deblur import DMPHNDecoder
-    >>> DMPHNDecoder()(np.zeros((1, 4, 6, 128), "float32")).shape
+    >>> tuple(DMPHNDecoder()(np.zeros((1, 4, 6, 128), "float32")).shape)
     (1, 16, 24, 3)
     """
 

@@ -43,7 +43,7 @@ class DMPHN(DeblurModel):
 
     >>> import numpy as np, hgzoo
     >>> model = hgzoo.deblur.DMPHN(levels=(1, 2, 4))
-    >>> model.predict(np.random.rand(1, 64, 96, 3), verbose=0).shape
+    >>> tuple(model.predict(np.random.rand(1, 64, 96, 3), verbose=0).shape)
     (1, 64, 96, 3)
     >>> model = hgzoo.deblur.DMPHN(pretrained=True)  # doctest: +SKIP
     """

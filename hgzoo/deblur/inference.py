@@ -82,7 +82,7 @@ def deblur(model, image, tile="auto", overlap=32, progress=False):
 
     >>> import numpy as np, hgzoo
     >>> model = hgzoo.deblur.DMPHN(levels=(1,))
-    >>> hgzoo.deblur.deblur(model, np.zeros((30, 41, 3), np.uint8)).shape
+    >>> tuple(hgzoo.deblur.deblur(model, np.zeros((30, 41, 3), np.uint8)).shape)
     (30, 41, 3)
     """
     name = os.fspath(image) if isinstance(image, (str, os.PathLike)) else "image"

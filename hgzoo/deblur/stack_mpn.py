@@ -34,7 +34,7 @@ class StackMPN(DeblurModel):
 
     >>> import numpy as np, hgzoo
     >>> model = hgzoo.deblur.StackMPN(num_stages=2)
-    >>> model.predict(np.random.rand(1, 64, 64, 3), verbose=0).shape
+    >>> tuple(model.predict(np.random.rand(1, 64, 64, 3), verbose=0).shape)
     (1, 64, 64, 3)
     >>> model = hgzoo.deblur.StackMPN(pretrained=True)  # doctest: +SKIP
     """

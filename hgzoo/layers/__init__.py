@@ -5,7 +5,7 @@ Example:
 >>> from hgzoo.layers import PowerNorm, SecondOrderPool
 >>> import numpy as np
 >>> feats = np.random.rand(2, 19, 19, 64).astype("float32")
->>> PowerNorm("sigme", 100)(SecondOrderPool(trace_normalize=True)(feats)).shape
+>>> tuple(PowerNorm("sigme", 100)(SecondOrderPool(trace_normalize=True)(feats)).shape)
 (2, 64, 64)
 """
 

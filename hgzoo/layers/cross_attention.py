@@ -41,7 +41,7 @@ class CrossAttention(keras.layers.Layer):
     >>> layer = CrossAttention(num_heads=2, key_dim=8)
     >>> q = np.random.rand(3, 5, 5, 16).astype("float32")
     >>> s = np.random.rand(3, 4, 5, 5, 16).astype("float32")
-    >>> layer(q, s).shape
+    >>> tuple(layer(q, s).shape)
     (3, 5, 5, 16)
     """
 

@@ -52,7 +52,7 @@ class PatchSplit(_PatchGrid):
     >>> from hgzoo.layers import PatchSplit, PatchMerge
     >>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
     >>> p = PatchSplit(2, 2)(x)
-    >>> p.shape
+    >>> tuple(p.shape)
     (4, 2, 2, 1)
     >>> bool((PatchMerge(2, 2)(p).numpy() == x).all())
     True
@@ -88,7 +88,7 @@ class PatchMerge(_PatchGrid):
 
     >>> import numpy as np
     >>> from hgzoo.layers import PatchMerge
-    >>> PatchMerge(1, 2)(np.zeros((4, 3, 3, 8), "float32")).shape
+    >>> tuple(PatchMerge(1, 2)(np.zeros((4, 3, 3, 8), "float32")).shape)
     (2, 3, 6, 8)
     """
 

@@ -26,7 +26,7 @@ class SecondOrderPool(keras.layers.Layer):
     >>> import numpy as np
     >>> from hgzoo.layers import SecondOrderPool
     >>> x = np.ones((2, 4, 5, 3), "float32")
-    >>> SecondOrderPool()(x).shape
+    >>> tuple(SecondOrderPool()(x).shape)
     (2, 3, 3)
     """
 

@@ -3,7 +3,7 @@
 Example:
 
 >>> import hgzoo
->>> [p for p in hgzoo.weights.manifest.all_presets()][:1]
+>>> sorted(hgzoo.weights.manifest.all_presets())[:1]
 ['dmphn_1_2_4_8_gopro']
 """
 

@@ -1,0 +1,37 @@
+"""Fill the README's generated sections: the model table and the benchmark tables.
+
+    python tools/update_readme.py
+"""
+
+import pathlib
+import re
+
+from hgzoo.cli.main import markdown_table
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+BENCHMARKS = ("deblur_speed", "power_norm_speed")
+
+
+def fill(text, name, body):
+    pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
+    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+
+
+def benchmark_section():
+    parts = []
+    for name in BENCHMARKS:
+        path = ROOT / "benchmarks" / "results" / f"{name}.md"
+        if path.exists():
+            parts.append(f"`benchmarks/{name}.py`:\n\n{path.read_text().strip()}\n")
+    return "\n".join(parts)
+
+
+def main():
+    readme = ROOT / "README.md"
+    text = fill(readme.read_text(), "models", markdown_table())
+    text = fill(text, "benchmarks", benchmark_section())
+    readme.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
