@@ -164,6 +164,23 @@ def _cmd_demo(args):
     return 0
 
 
+def _cmd_export(args):
+    import hgzoo
+
+    if args.model.endswith(".keras"):
+        import keras
+
+        model = keras.saving.load_model(args.model)
+    else:
+        model = hgzoo.create_model(args.model, pretrained=True)
+    path = hgzoo.export.export_for_serving(model, args.base_dir, version=args.version, input_dtype=args.dtype,
+                                           overwrite=args.overwrite)
+    print(f"SavedModel for TF Serving: {os.path.abspath(path)}")
+    print(f"  docker run -p 8501:8501 -v {os.path.abspath(args.base_dir)}:/models/{args.name} "
+          f"-e MODEL_NAME={args.name} tensorflow/serving")
+    return 0
+
+
 def _cmd_train(args):
     from hgzoo.deblur.train_cli import run_training
 
@@ -172,7 +189,9 @@ def _cmd_train(args):
 
 def build_parser():
     parser = argparse.ArgumentParser(prog="hgzoo", description="hgzoo: Keras 3 model zoo (Zhang, Koniusz et al.)")
-    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    from hgzoo.version import __version__
+
+    parser.add_argument("--version", action="version", version=f"hgzoo {__version__}")
     verbs = parser.add_subparsers(dest="verb", metavar="VERB")
 
     p = verbs.add_parser("list", help="list models and presets")
@@ -210,6 +229,16 @@ def build_parser():
     p.add_argument("-o", "--output", default="hgzoo_demo", help="output folder (default: ./hgzoo_demo)")
     p.set_defaults(func=_cmd_demo)
 
+    p = verbs.add_parser("export", help="write a SavedModel for TF Serving (BASE_DIR/VERSION/)")
+    p.add_argument("model", metavar="MODEL_OR_PRESET", help="preset id (its weights) or a .keras file")
+    p.add_argument("base_dir", metavar="BASE_DIR")
+    p.add_argument("--version", type=int, default=1, help="version folder (default 1; never overwritten)")
+    p.add_argument("--dtype", choices=["float32", "uint8"], default="float32",
+                   help="input pixels: float32 in [0, 1] or uint8 0-255 (uint8 out too)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing version folder")
+    p.add_argument("--name", default="hgzoo", help="model name in the printed docker command")
+    p.set_defaults(func=_cmd_export)
+
     p = verbs.add_parser("train", help="train a model (task: deblur)")
     tverbs = p.add_subparsers(dest="task", metavar="TASK", required=True)
     from hgzoo.deblur.train_cli import add_arguments
@@ -223,11 +252,6 @@ def main(argv=None):
     _quiet_tensorflow()
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.version:
-        from hgzoo.version import __version__
-
-        print(__version__)
-        return 0
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
@@ -235,7 +259,7 @@ def main(argv=None):
 
     try:
         return args.func(args) or 0
-    except (HgzooError, FileNotFoundError, ValueError) as e:
+    except (HgzooError, FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"hgzoo {args.verb}: error: {e}", file=sys.stderr)
         return 2
 

@@ -1,6 +1,7 @@
 """DeblurModel: what every deblurring model shares (I/O contract, compile defaults)."""
 
 import keras
+from keras import ops
 
 from hgzoo.metrics import PSNR, SSIM
 from hgzoo.models.base import ZooModel
@@ -41,9 +42,38 @@ class DeblurModel(ZooModel):
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
     def compile_from_config(self, config):
-        # Declared so Keras restores the saved compile state (and builds the
-        # optimizer) through the custom compile above when loading a .keras file.
-        super().compile_from_config(config)
+        """Restore the saved compile state through :meth:`compile` (Keras' default
+        refuses models with a custom ``compile``), then build the optimizer so its
+        saved variables load too."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def serving_signature(self, input_dtype="float32"):
+        """What :func:`hgzoo.export.export_for_serving` exports for this model.
+
+        Returns ``({"image": (shape, dtype)}, fn)``; ``fn(image)`` takes any H
+        and W (padded symmetrically to :attr:`multiple_of` and cropped back
+        inside) and returns ``{"deblurred": image clipped to [0, 1]}``. With
+        ``input_dtype="uint8"`` it takes 0-255 pixels and returns uint8 rounded
+        half up.
+        """
+        if input_dtype not in ("float32", "uint8"):
+            raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
+        mh, mw = self.multiple_of
+
+        def serve(image):
+            x = ops.cast(image, "float32")
+            if input_dtype == "uint8":
+                x = x / 255.0
+            h, w = ops.shape(x)[1], ops.shape(x)[2]
+            x = ops.pad(x, [[0, 0], [0, (-h) % mh], [0, (-w) % mw], [0, 0]], mode="symmetric")
+            y = ops.clip(self(x, training=False)[:, :h, :w, :], 0.0, 1.0)
+            if input_dtype == "uint8":
+                y = ops.cast(ops.floor(y * 255.0 + 0.5), "uint8")
+            return {"deblurred": y}
+
+        return {"image": ((None, None, None, 3), input_dtype)}, serve
 
     @property
     def input_contract(self):

@@ -11,13 +11,12 @@ AUTO_TILE = 768
 
 
 def _pad_to(x, mh, mw):
-    """Reflect-pad (H, W, 3) up to multiples of (mh, mw); returns the padded array."""
+    """Pad (H, W, 3) symmetrically up to multiples of (mh, mw), as exported models do."""
     h, w = x.shape[:2]
     ph, pw = -h % mh, -w % mw
     if ph == 0 and pw == 0:
         return x
-    mode = "reflect" if (h > ph and w > pw) else "symmetric"
-    return np.pad(x, ((0, ph), (0, pw), (0, 0)), mode=mode)
+    return np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
 
 
 def _predict(model, x):
@@ -67,7 +66,7 @@ def deblur(model, image, tile="auto", overlap=32, progress=False):
             (H, W, 4) of uint8, uint16 or float in [0, 1]. Alpha is kept as is;
             grayscale is deblurred as RGB and averaged back.
         tile: None (whole frame), an int tile side, or ``"auto"`` (whole frame
-            up to 1280×736 pixels, else 768-pixel tiles). Tiles are reflect-padded
+            up to 1280×736 pixels, else 768-pixel tiles). Tiles are padded (mirrored)
             to the model's multiple; they overlap by ``overlap`` pixels and
             only their interiors are kept. Tiled output differs slightly from a
             whole-frame run: DMPHN's patches are cut relative to the input.
