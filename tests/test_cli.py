@@ -14,7 +14,7 @@ def test_help_on_every_verb(capsys):
     verbs = [["--help"], ["list", "--help"], ["info", "--help"], ["weights", "--help"],
              ["weights", "list", "--help"], ["weights", "where", "--help"], ["weights", "download", "--help"],
              ["weights", "verify", "--help"], ["deblur", "--help"], ["demo", "--help"], ["export", "--help"], ["train", "--help"],
-             ["train", "deblur", "--help"]]
+             ["train", "deblur", "--help"], ["tune", "--help"], ["tune", "deblur", "--help"]]
     for argv in verbs:
         with pytest.raises(SystemExit) as info:
             parser.parse_args(argv)

@@ -59,7 +59,7 @@ def test_setup_cfg_lists_every_package():
 
 def test_public_api_is_pinned():
     assert sorted(hgzoo.__all__) == ["__version__", "create_model", "deblur", "export", "get_model_class", "layers",
-                                     "list_models", "metrics", "model_classes", "weights"]
+                                     "list_models", "metrics", "model_classes", "tuning", "weights"]
     assert sorted(hgzoo.layers.__all__) == ["CrossAttention", "PatchMerge", "PatchSplit", "PowerNorm",
                                             "SecondOrderPool"]
 

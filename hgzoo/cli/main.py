@@ -187,6 +187,12 @@ def _cmd_train(args):
     return run_training(args)
 
 
+def _cmd_tune(args):
+    from hgzoo.deblur.tune_cli import run_tuning
+
+    return run_tuning(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="hgzoo", description="hgzoo: Keras 3 model zoo (Zhang, Koniusz et al.)")
     from hgzoo.version import __version__
@@ -245,6 +251,13 @@ def build_parser():
 
     add_arguments(tverbs.add_parser("deblur", help="train a deblurring model with model.fit"))
     p.set_defaults(func=_cmd_train)
+
+    p = verbs.add_parser("tune", help="Keras Tuner sweep over a model's search space (task: deblur)")
+    tverbs = p.add_subparsers(dest="task", metavar="TASK", required=True)
+    from hgzoo.deblur import tune_cli
+
+    tune_cli.add_arguments(tverbs.add_parser("deblur", help="sweep DMPHN / StackMPN hyperparameters"))
+    p.set_defaults(func=_cmd_tune)
     return parser
 
 

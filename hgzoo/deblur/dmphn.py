@@ -4,6 +4,7 @@ import keras
 
 from hgzoo.deblur.base import DeblurModel, convert_torch_checkpoint
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels
+from hgzoo.models.search_space import Choice
 from hgzoo.registry import register_model
 
 
@@ -49,6 +50,7 @@ class DMPHN(DeblurModel):
     """
 
     converters = {"dmphn_torch": (1, convert_torch_checkpoint)}
+    search_space = {"levels": Choice([[1], [1, 2], [1, 2, 4], [1, 2, 4, 8]])}
 
     def __init__(self, levels=(1, 2, 4), name="dmphn", dtype=None, **kwargs):
         levels = validate_levels(levels)

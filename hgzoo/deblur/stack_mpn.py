@@ -5,6 +5,7 @@ import keras
 from hgzoo.deblur.base import DeblurModel, convert_torch_checkpoint
 from hgzoo.deblur.dmphn import image_input, shift_in, shift_out
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels
+from hgzoo.models.search_space import Choice, Int
 from hgzoo.registry import register_model
 
 
@@ -40,6 +41,8 @@ class StackMPN(DeblurModel):
     """
 
     converters = {"dmphn_torch": (1, convert_torch_checkpoint)}
+    search_space = {"num_stages": Int(2, 4), "levels": Choice([[1, 2], [1, 2, 4]]),
+                    "add_first_stage_output": Choice([True, False])}
 
     def __init__(self, num_stages=4, levels=(1, 2, 4), add_first_stage_output=True,
                  name="stack_mpn", dtype=None, **kwargs):

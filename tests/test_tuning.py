@@ -1,0 +1,70 @@
+"""Keras Tuner sweeps through the normal constructors, on real (packaged) photo data."""
+
+import keras_tuner
+import numpy as np
+import pytest
+from PIL import Image
+
+import hgzoo
+from hgzoo.cli.main import main
+from hgzoo.deblur.demo import sample_paths
+from hgzoo.models.search_space import Choice, Float, Int
+
+
+@pytest.fixture(scope="module")
+def real_pairs():
+    """32×32 crops of the packaged real photo and its camera-shake version."""
+    blurry, sharp = (np.asarray(Image.open(p).convert("RGB"), np.float32) / 255 for p in sample_paths())
+    windows = [(y, x) for y in range(20, 260, 40) for x in range(20, 410, 48)]  # 6 × 9 = 54 crops
+    b = np.stack([blurry[y:y + 32, x:x + 32] for y, x in windows])
+    s = np.stack([sharp[y:y + 32, x:x + 32] for y, x in windows])
+    return b, s
+
+
+def test_space_is_listable_without_building():
+    hm = hgzoo.tuning.HyperModel(hgzoo.deblur.StackMPN, fixed={"levels": (1, 2)},
+                                 train_space={"learning_rate": Float(1e-4, 1e-2, "log")})
+    assert set(hm.space) == {"num_stages", "add_first_stage_output", "learning_rate"}
+    for name in hgzoo.deblur.StackMPN.search_space:  # keys are constructor arguments
+        assert name in hgzoo.deblur.StackMPN.__init__.__signature__.parameters
+
+
+def test_structured_choices_decode_back_to_tuples():
+    hp = keras_tuner.HyperParameters()
+    hm = hgzoo.tuning.HyperModel(hgzoo.deblur.DMPHN, space={"levels": Choice([[1, 2]])})
+    model = hm.build(hp)
+    assert model.levels == (1, 2) and hm.model_kwargs(hp) == {"levels": (1, 2)}
+
+
+def test_unknown_training_key():
+    with pytest.raises(ValueError, match="train_space"):
+        hgzoo.tuning.HyperModel(hgzoo.deblur.DMPHN, train_space={"momentum": Float(0, 1)})
+
+
+def test_three_trial_sweep_and_best_config_rebuilds(tmp_path, real_pairs):
+    blurry, sharp = real_pairs
+    hm = hgzoo.tuning.HyperModel(hgzoo.deblur.StackMPN, fixed={"levels": (1,)},
+                                 space={"num_stages": Int(1, 3)},
+                                 train_space={"learning_rate": Float(1e-4, 1e-3, "log"), "batch_size": Choice([4, 8])})
+    tuner = keras_tuner.RandomSearch(hm, "val_loss", max_trials=3, directory=tmp_path, overwrite=True, seed=1)
+    tuner.search(blurry[:40], sharp[:40], validation_data=(blurry[40:], sharp[40:]), epochs=1, verbose=0)
+    assert len(tuner.oracle.trials) == 3
+    best_hp = tuner.get_best_hyperparameters()[0]
+    best = tuner.get_best_models(1)[0]
+    rebuilt = hgzoo.deblur.StackMPN(**hm.model_kwargs(best_hp))
+    assert rebuilt.num_stages == best.num_stages and rebuilt.count_params() == best.count_params()
+    rebuilt.set_weights(best.get_weights())
+    np.testing.assert_allclose(np.asarray(rebuilt(blurry[:2])), np.asarray(best(blurry[:2])), atol=1e-6)
+
+
+def test_cli_sweep_prints_table(tmp_path, real_pairs, capsys):
+    blurry, sharp = real_pairs
+    for kind, images in (("blur", blurry), ("sharp", sharp)):
+        (tmp_path / kind).mkdir()
+        for i, im in enumerate(images[:4]):
+            Image.fromarray((im * 255).astype(np.uint8)).save(tmp_path / kind / f"{i}.png")
+    assert main(["tune", "deblur", "--pairs", str(tmp_path / "blur"), str(tmp_path / "sharp"), "--crop", "16",
+                 "--batch-size", "2", "--max-trials", "2", "--epochs", "1", "--steps-per-epoch", "1",
+                 "--validation-steps", "1", "--out", str(tmp_path / "sweep")]) == 0
+    out = capsys.readouterr().out
+    assert "| rank | trial |" in out and "memory MB" in out and "best: hgzoo.deblur.DMPHN(**{'levels'" in out
