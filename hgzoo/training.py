@@ -25,8 +25,17 @@ def fit_resumable(model, dataset, out_dir, epochs, steps_per_epoch=None, validat
     Writes under ``out_dir``: ``backup/`` (resume state, removed when
     training finishes), ``last.weights.h5`` after every epoch,
     ``best.weights.h5`` by validation loss (when validation data is given),
-    ``log.csv``, and ``history.json`` at the end.
+    ``log.csv``, and ``history.json`` at the end. Under multi-worker
+    training, workers other than the chief write into ``out_dir/worker-<i>``.
     """
+    if keras.backend.backend() == "tensorflow":
+        from hgzoo.distribute import is_chief, multi_worker_fit
+
+        if not is_chief():
+            out_dir = os.path.join(out_dir, f"worker-{json.loads(os.environ['TF_CONFIG'])['task']['index']}")
+        fit = multi_worker_fit
+    else:
+        fit = type(model).fit
     os.makedirs(out_dir, exist_ok=True)
     monitor = "val_loss" if validation_data is not None else "loss"
     cbs = [
@@ -39,7 +48,7 @@ def fit_resumable(model, dataset, out_dir, epochs, steps_per_epoch=None, validat
         cbs.append(keras.callbacks.ModelCheckpoint(
             os.path.join(out_dir, "best.weights.h5"), monitor=monitor, save_best_only=True,
             save_weights_only=True))
-    history = model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    history = fit(model, dataset, epochs=epochs, steps_per_epoch=steps_per_epoch,
                         validation_data=validation_data, validation_steps=validation_steps,
                         callbacks=cbs, verbose=verbose)
     with open(os.path.join(out_dir, "history.json"), "w") as f:

@@ -35,6 +35,8 @@ def add_arguments(p):
     p.add_argument("--steps-per-epoch", type=int, default=200)
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
     p.add_argument("--mixed-precision", choices=["float32", "mixed_float16", "mixed_bfloat16"], default="float32")
+    p.add_argument("--strategy", choices=["none", "mirrored", "multi-worker"], default="none",
+                   help="tf.distribute data parallelism: all local GPUs, or workers from TF_CONFIG")
 
 
 def _model_kwargs(args):
@@ -64,18 +66,25 @@ def build_dataset(args, seed=None):
 
 
 def run_training(args):
+    import contextlib
+
     import keras
 
     import hgzoo
+    from hgzoo.distribute import is_chief, make_strategy
     from hgzoo.training import fit_resumable
 
     keras.mixed_precision.set_global_policy(args.mixed_precision)
     keras.utils.set_random_seed(args.seed)
+    strategy = make_strategy(args.strategy)
     ds = build_dataset(args)
-    model = hgzoo.create_model(args.model, pretrained=args.pretrained, **_model_kwargs(args))
-    model.compile(optimizer=keras.optimizers.Adam(args.lr))
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = hgzoo.create_model(args.model, pretrained=args.pretrained, **_model_kwargs(args))
+        model.compile(optimizer=keras.optimizers.Adam(args.lr))
     fit_resumable(model, ds, args.out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
-    final = os.path.join(args.out, "final.weights.h5")
+    out = args.out if is_chief() else os.path.join(args.out, "worker-final")
+    os.makedirs(out, exist_ok=True)
+    final = os.path.join(out, "final.weights.h5")
     model.save_weights(final)
     print(f"weights: {final}  (load with {type(model).__name__}(pretrained={final!r}, ...))")
     return 0
