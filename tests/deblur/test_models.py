@@ -97,3 +97,20 @@ def test_create_model_and_listing():
     assert "pretrained" not in model.get_config()
     with pytest.raises(UnknownPresetError, match="unknown model"):
         hgzoo.create_model("resnet")
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_fit_under_mixed_precision(policy):
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = StackMPN(num_stages=2, levels=(1, 2))
+        x, y = images(2, 16, 16), images(2, 16, 16, 1)
+        history = model.fit(x, y, epochs=2, batch_size=2, verbose=0)
+        assert all(np.isfinite(v) for v in history.history["loss"])
+        assert all(w.dtype == "float32" for w in model.weights)
+        assert model.predict_on_batch(x).dtype == np.float32  # outputs stay float32
+    finally:
+        keras.config.set_dtype_policy(previous)
