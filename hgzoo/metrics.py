@@ -46,8 +46,22 @@ def ssim(y_true, y_pred, max_value=1.0):
     return ops.mean(num / den, axis=(1, 2, 3))
 
 
+class _ImageMetric(keras.metrics.MeanMetricWrapper):
+    """Mean of a per-image quality function over everything seen."""
+
+    fn = None
+
+    def __init__(self, name, max_value=1.0, dtype=None):
+        super().__init__(type(self).fn, name=name, dtype=dtype, max_value=max_value)
+        self.max_value = max_value
+        self._direction = "up"
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "max_value": self.max_value}
+
+
 @hgzoo_export
-class PSNR(keras.metrics.MeanMetricWrapper):
+class PSNR(_ImageMetric):
     """Mean per-image PSNR (dB) for images in [0, ``max_value``].
 
     Example:
@@ -60,18 +74,15 @@ class PSNR(keras.metrics.MeanMetricWrapper):
     20.0
     """
 
-    def __init__(self, name="psnr", max_value=1.0, dtype=None):
-        super().__init__(psnr, name=name, dtype=dtype, max_value=max_value)
-        self.max_value = max_value
-        self._direction = "up"
+    fn = staticmethod(psnr)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "max_value": self.max_value}
+    def __init__(self, name="psnr", max_value=1.0, dtype=None):
+        super().__init__(name=name, max_value=max_value, dtype=dtype)
 
 
 @hgzoo_export
-class SSIM(keras.metrics.MeanMetricWrapper):
-    """Mean per-image SSIM for images in [0, ``max_value``] (at least 11×11).
+class SSIM(_ImageMetric):
+    """Mean per-image SSIM for images in [0, ``max_value``].
 
     Example:
 
@@ -84,10 +95,7 @@ class SSIM(keras.metrics.MeanMetricWrapper):
     1.0
     """
 
-    def __init__(self, name="ssim", max_value=1.0, dtype=None):
-        super().__init__(ssim, name=name, dtype=dtype, max_value=max_value)
-        self.max_value = max_value
-        self._direction = "up"
+    fn = staticmethod(ssim)
 
-    def get_config(self):
-        return {"name": self.name, "dtype": self.dtype, "max_value": self.max_value}
+    def __init__(self, name="ssim", max_value=1.0, dtype=None):
+        super().__init__(name=name, max_value=max_value, dtype=dtype)

@@ -77,17 +77,23 @@ def _wrap_init(cls):
 
     @functools.wraps(original)
     def __init__(self, *args, pretrained=False, **kwargs):
-        if type(self) is not cls:  # a registered subclass handles pretrained itself
+        # The outermost wrapped __init__ of an instance handles `pretrained`
+        # (a registered subclass's presets win over its parent's).
+        if getattr(self, "_hgzoo_building", False):
             original(self, *args, **kwargs)
             return
-        preset = None
-        if pretrained not in (False, None):
-            if isinstance(pretrained, (str, os.PathLike)) and _is_path(pretrained):
-                preset = os.fspath(pretrained)
-            else:
-                preset = _choose_preset(cls, pretrained, kwargs)
-                kwargs = {**preset.config, **kwargs}
-        original(self, *args, **kwargs)
+        object.__setattr__(self, "_hgzoo_building", True)
+        try:
+            preset = None
+            if pretrained not in (False, None):
+                if isinstance(pretrained, (str, os.PathLike)) and _is_path(pretrained):
+                    preset = os.fspath(pretrained)
+                else:
+                    preset = _choose_preset(cls, pretrained, kwargs)
+                    kwargs = {**preset.config, **kwargs}
+            original(self, *args, **kwargs)
+        finally:
+            object.__delattr__(self, "_hgzoo_building")
         if preset is not None:
             from hgzoo.models.pretrained import load_pretrained
 

@@ -114,3 +114,13 @@ def test_fit_under_mixed_precision(policy):
         assert model.predict_on_batch(x).dtype == np.float32  # outputs stay float32
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def test_user_subclass_keeps_pretrained_handling(weights_dir):
+    class Tagged(DMPHN):
+        def __init__(self, tag="x", **kwargs):
+            super().__init__(**kwargs)
+            self.tag = tag
+
+    model = Tagged(tag="mine", pretrained=True)
+    assert model.pretrained_cfg["id"] == "dmphn_1_2_4_gopro" and model.tag == "mine"
