@@ -24,8 +24,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def to_float16(src, dst):
+    """Copy the model's weights (not the optimizer state) with float32 stored as float16."""
     with h5py.File(src) as fin, h5py.File(dst, "w") as fout:
         def copy(name, obj):
+            if name.split("/")[0] == "optimizer":
+                return
             if isinstance(obj, h5py.Group):
                 group = fout.require_group(name)
                 group.attrs.update(obj.attrs)

@@ -5,6 +5,7 @@ rocket and hubble_deep_field (public domain / CC0) and scikit-learn's china and 
 (CC BY 2.0, danielbuechele) for training; scikit-image's chelsea (CC0) held out.
 
     python tools/train_synthetic_preset.py --out runs/dmphn_1_2_synthetic --minutes 45
+    python tools/train_synthetic_preset.py --out runs/phase2 --init runs/dmphn_1_2_synthetic/best.weights.h5
 
 Re-running the same command resumes after a kill. See weights/recipes/ for the record.
 """
@@ -53,6 +54,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--steps-per-epoch", type=int, default=100)
     parser.add_argument("--lr", type=float, default=3e-4)
+    parser.add_argument("--init", help="start from these weights (a second phase of training)")
     args = parser.parse_args()
 
     import hgzoo
@@ -63,7 +65,8 @@ def main():
     train = synthetic_pairs(load_photos(training_photos()), crop=args.crop, batch_size=args.batch_size, seed=0)
     val = synthetic_pairs(load_photos(heldout_photos()), crop=args.crop, batch_size=args.batch_size, seed=1)
     val = val.take(8).cache()
-    model = hgzoo.deblur.DMPHN(levels=tuple(int(v) for v in args.levels.split(",")))
+    model = hgzoo.deblur.DMPHN(levels=tuple(int(v) for v in args.levels.split(",")),
+                               pretrained=args.init or False)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.epochs * args.steps_per_epoch, alpha=0.1)
     model.compile(optimizer=keras.optimizers.Adam(schedule))
     fit_resumable(model, train, args.out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
