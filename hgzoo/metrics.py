@@ -5,6 +5,8 @@ from keras import ops
 
 from hgzoo.api_export import hgzoo_export
 
+__all__ = ["PSNR", "SSIM", "psnr", "ssim"]
+
 
 def psnr(y_true, y_pred, max_value=1.0):
     """Per-image PSNR in dB over all pixels and channels: (B, H, W, C) -> (B,)."""

@@ -84,7 +84,8 @@ def test_pretrained_argument_errors():
         StackMPN(num_stages=3, pretrained="stack_mpn_4_gopro")
 
 
-def test_offline_without_weights_explains_the_fix():
+def test_offline_without_weights_explains_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("HGZOO_HOME", str(tmp_path))  # no conversion cached by other tests
     with pytest.raises(WeightsUnavailableError, match="hgzoo weights download dmphn_1_2_4_gopro"):
         DMPHN(pretrained=True)
 
