@@ -7,7 +7,7 @@ Example:
 
 >>> import hgzoo
 >>> hgzoo.list_models(task="deblur", pretrained=True)
-['dmphn_1_2_4_8_gopro', 'dmphn_1_2_4_gopro', 'stack_mpn_4_gopro']
+['dmphn_1_2_4_8_gopro', 'dmphn_1_2_4_gopro', 'dmphn_1_2_synthetic', 'stack_mpn_4_gopro']
 """
 
 from hgzoo import deblur, export, layers, metrics, tuning, weights

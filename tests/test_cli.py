@@ -24,7 +24,8 @@ def test_help_on_every_verb(capsys):
 
 def test_list_and_info(capsys):
     assert main(["list", "--task", "deblur", "--pretrained"]) == 0
-    assert capsys.readouterr().out.split() == ["dmphn_1_2_4_8_gopro", "dmphn_1_2_4_gopro", "stack_mpn_4_gopro"]
+    assert capsys.readouterr().out.split() == ["dmphn_1_2_4_8_gopro", "dmphn_1_2_4_gopro", "dmphn_1_2_synthetic",
+                                               "stack_mpn_4_gopro"]
     assert main(["info", "stack_mpn_4_gopro"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["class"] == "StackMPN" and info["config"]["num_stages"] == 4

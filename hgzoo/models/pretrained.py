@@ -6,7 +6,19 @@ converted ``.weights.h5`` is cached so later loads neither download nor
 convert.
 """
 
+import contextlib
+import warnings
+
 from hgzoo.weights import store
+
+
+@contextlib.contextmanager
+def _no_optimizer_warning():
+    # Preset files hold model weights only, never optimizer state: Keras'
+    # "Skipping variable loading for optimizer" warning is expected noise here.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        yield
 
 
 def _converter(model, preset):
@@ -25,19 +37,22 @@ def _converter(model, preset):
 def load_pretrained(model, preset):
     """Load ``preset`` (a manifest Preset, or a path to ``.weights.h5``) into ``model``."""
     if isinstance(preset, str):
-        model.load_weights(preset)
+        with _no_optimizer_warning():
+            model.load_weights(preset)
         object.__setattr__(model, "pretrained_cfg", {"path": preset})
         return
     if preset.converter:
         convert = _converter(model, preset)
         cached = store.load_converted(preset)
         if cached is not None:
-            model.load_weights(cached)
+            with _no_optimizer_warning():
+                model.load_weights(cached)
         else:
             files = {f.path: store.fetch(preset, f) for f in preset.files}
             convert(model, files)
             store.save_converted(preset, model.save_weights)
     else:
         (wfile,) = preset.files
-        model.load_weights(store.fetch(preset, wfile))
+        with _no_optimizer_warning():
+            model.load_weights(store.fetch(preset, wfile))
     object.__setattr__(model, "pretrained_cfg", preset.as_dict())

@@ -79,9 +79,16 @@ def test_pretrained_argument_errors():
     with pytest.raises(ValueError, match="is for hgzoo>StackMPN"):
         DMPHN(pretrained="stack_mpn_4_gopro")
     with pytest.raises(ValueError, match="no DMPHN preset matches"):
-        DMPHN(levels=(1, 2), pretrained=True)
+        DMPHN(levels=(1,), pretrained=True)
     with pytest.raises(ValueError, match="num_stages=3 conflicts"):
         StackMPN(num_stages=3, pretrained="stack_mpn_4_gopro")
+
+
+def test_packaged_preset_loads_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("HGZOO_HOME", str(tmp_path))
+    model = DMPHN(levels=(1, 2), pretrained=True)  # the only 1-2 preset: hgzoo's own, in the wheel
+    assert model.pretrained_cfg["id"] == "dmphn_1_2_synthetic"
+    assert model.pretrained_cfg["files"][0]["path"].startswith("files/")
 
 
 def test_offline_without_weights_explains_the_fix(tmp_path, monkeypatch):
