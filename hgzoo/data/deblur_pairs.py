@@ -87,7 +87,7 @@ def training_dataset(pairs, crop=256, batch_size=4, augment=True, shuffle=True, 
 
 
 def load_photos(paths_or_arrays, min_side=0):
-    """Float RGB photos from files or arrays, skipping none silently: small ones raise."""
+    """Float RGB photos from files or arrays; a photo smaller than ``min_side`` raises."""
     photos = []
     for item in paths_or_arrays:
         name = item if isinstance(item, str) else "array"

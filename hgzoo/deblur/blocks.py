@@ -85,9 +85,6 @@ class _ConvStack(keras.layers.Layer):
         if unused:
             raise ValueError(f"{self.name}: checkpoint tensors not used: {sorted(unused)}")
 
-    def get_config(self):
-        return super().get_config()
-
 
 @hgzoo_export
 class DMPHNEncoder(_ConvStack):

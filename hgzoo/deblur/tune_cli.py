@@ -8,6 +8,8 @@ Prints a results table (best first) with each trial's hyperparameters, score
 and the process memory after the trial, so growth across trials is visible.
 """
 
+import os
+
 from hgzoo.deblur.train_cli import add_data_arguments, build_dataset
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -26,19 +28,18 @@ def add_arguments(p):
 
 
 def _rss_mb():
-    with open("/proc/self/statm") as f:
-        import os
-
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    """Current resident memory of this process (Linux), in MB; None elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:
+        return None
 
 
 def make_tuner(kind, hypermodel, objective, max_trials, directory, overwrite, epochs):
     import keras_tuner
 
     memory = {}
-
-    def record(self, trial):
-        memory[trial.trial_id] = _rss_mb()
 
     common = dict(objective=objective, directory=directory, project_name="sweep", overwrite=overwrite)
     if kind == "random":
@@ -51,7 +52,7 @@ def make_tuner(kind, hypermodel, objective, max_trials, directory, overwrite, ep
     class MeasuredTuner(base):
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
-            record(self, trial)
+            memory[trial.trial_id] = _rss_mb()
 
     tuner = MeasuredTuner(hypermodel, **common, **extra)
     tuner.memory_mb = memory
