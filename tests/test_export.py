@@ -34,7 +34,7 @@ print(json.dumps({"inputs": list(specs), "outputs": list(out)}))
 def serve_in_tf_only(path, body, tmp_path, output="deblurred"):
     (tmp_path / "body.json").write_text(body)
     proc = subprocess.run([sys.executable, "-c", SERVE, str(path), str(tmp_path / "body.json"),
-                           str(tmp_path / "out.npy"), output], capture_output=True, text=True,
+                           str(tmp_path / "out.npy"), output], capture_output=True, text=True, cwd=tmp_path,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(tmp_path / "out.npy")

@@ -140,7 +140,9 @@ np.save(sys.argv[2], out.numpy())
 
 
 def _run_script(script, args):
-    result = subprocess.run([sys.executable, "-c", script, *args], env=_ENV, capture_output=True, text=True)
+    # A neutral working directory, so the fresh process imports the installed packages only.
+    result = subprocess.run([sys.executable, "-c", script, *args], env=_ENV, capture_output=True, text=True,
+                            cwd=tempfile.gettempdir())
     if result.returncode:
         raise AssertionError(f"subprocess failed:\n{result.stderr[-3000:]}")
 

@@ -105,11 +105,11 @@ _TRAIN_SCRIPT = textwrap.dedent("""
 
 def test_training_resumes_after_kill(tmp_path):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    first = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(tmp_path), "2"], env=env,
+    first = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(tmp_path), "2"], env=env, cwd=tmp_path,
                            capture_output=True, text=True)
     assert first.returncode == 9, first.stderr[-2000:]
     assert (tmp_path / "backup").is_dir()
-    second = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(tmp_path), "0"], env=env,
+    second = subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(tmp_path), "0"], env=env, cwd=tmp_path,
                             capture_output=True, text=True)
     assert second.returncode == 0, second.stderr[-2000:]
     with open(tmp_path / "log.csv") as f:
@@ -168,7 +168,9 @@ def test_two_workers_train_in_sync(tmp_path):
                str(tmp_path / "sharp"), "--levels", "1", "--crop", "16", "--batch-size", "2", "--epochs", "2",
                "--steps-per-epoch", "2", "--seed", str(index), "--strategy", "multi-worker",
                "--out", str(tmp_path / "run")]
-        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        # cwd outside the checkout: the workers must import the installed hgzoo, not the source tree.
+        procs.append(subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True))
     for p in procs:
         _, err = p.communicate(timeout=600)
         assert p.returncode == 0, err[-3000:]
