@@ -36,23 +36,20 @@ def _converter(model, preset):
 
 def load_pretrained(model, preset):
     """Load ``preset`` (a manifest Preset, or a path to ``.weights.h5``) into ``model``."""
-    if isinstance(preset, str):
-        with _no_optimizer_warning():
+    with _no_optimizer_warning():
+        if isinstance(preset, str):
             model.load_weights(preset)
-        object.__setattr__(model, "pretrained_cfg", {"path": preset})
-        return
-    if preset.converter:
-        convert = _converter(model, preset)
-        cached = store.load_converted(preset)
-        if cached is not None:
-            with _no_optimizer_warning():
+            object.__setattr__(model, "pretrained_cfg", {"path": preset})
+            return
+        if preset.converter:
+            convert = _converter(model, preset)
+            cached = store.load_converted(preset)
+            if cached is not None:
                 model.load_weights(cached)
+            else:
+                convert(model, {f.path: store.fetch(preset, f) for f in preset.files})
+                store.save_converted(preset, model.save_weights)
         else:
-            files = {f.path: store.fetch(preset, f) for f in preset.files}
-            convert(model, files)
-            store.save_converted(preset, model.save_weights)
-    else:
-        (wfile,) = preset.files
-        with _no_optimizer_warning():
+            (wfile,) = preset.files
             model.load_weights(store.fetch(preset, wfile))
     object.__setattr__(model, "pretrained_cfg", preset.as_dict())
