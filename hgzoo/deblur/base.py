@@ -41,14 +41,6 @@ class DeblurModel(ZooModel):
             metrics = [PSNR(), SSIM()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
 
-    def compile_from_config(self, config):
-        """Restore the saved compile state through :meth:`compile` (Keras' default
-        refuses models with a custom ``compile``), then build the optimizer so its
-        saved variables load too."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
     def serving_signature(self, input_dtype="float32"):
         """What :func:`hgzoo.export.export_for_serving` exports for this model.
 

@@ -35,6 +35,14 @@ class ZooModel(keras.Model):
             "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
         }
 
+    def compile_from_config(self, config):
+        """Restore the saved compile state through :meth:`compile` (Keras' default
+        refuses models with a custom ``compile``), then build the optimizer so its
+        saved variables load too."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
