@@ -34,3 +34,7 @@ class UnsafeCheckpointError(HgzooError, pickle.UnpicklingError):
 
 class InvalidImageError(HgzooError, ValueError):
     """An image file or array that cannot be used as model input."""
+
+
+class InvalidEpisodeError(HgzooError, ValueError):
+    """A few-shot episode whose shapes or labels do not fit together."""

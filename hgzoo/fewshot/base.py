@@ -1,0 +1,150 @@
+"""FewShotModel: the episode contract, checks and compile defaults shared by few-shot models."""
+
+import keras
+import numpy as np
+from keras import ops
+
+from hgzoo.errors import InvalidEpisodeError
+from hgzoo.fewshot.episodes import check_episode_labels, check_episode_shapes
+from hgzoo.models.base import ZooModel
+
+INPUT_NAMES = ("support_images", "support_labels", "query_images")
+
+
+def episode_inputs():
+    """The three symbolic inputs; channels are left open so a wrong count gets hgzoo's own error."""
+    return [keras.Input((None, None, None, None), name="support_images"),
+            keras.Input((None,), dtype="int32", name="support_labels"),
+            keras.Input((None, None, None, None), name="query_images")]
+
+
+def _concrete(x):
+    """x as numpy when its values exist now (eager call), else None (symbolic / traced)."""
+    if isinstance(x, np.ndarray):
+        return x
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
+    numpy = getattr(x, "numpy", None)  # TensorFlow's eager tensors have it, its graph tensors do not
+    return numpy() if callable(numpy) else None
+
+
+@keras.saving.register_keras_serializable("hgzoo")
+class RelationCrossEntropy(keras.losses.Loss):
+    """Softmax cross-entropy over classes for models that output sigmoid scores.
+
+    The scores' logits log(s / (1 - s)) are the relation network's own
+    outputs, so this is cross-entropy over the relation logits.
+
+    Example:
+
+    >>> import numpy as np
+    >>> loss = RelationCrossEntropy()
+    >>> round(float(loss(np.eye(2)[None], np.array([[[0.9, 0.1], [0.1, 0.9]]]))), 4)
+    0.0431
+    """
+
+    def __init__(self, epsilon=1e-6, name="relation_cross_entropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, y_true, y_pred):
+        s = ops.clip(ops.cast(y_pred, "float32"), self.epsilon, 1.0 - self.epsilon)
+        logits = ops.log(s) - ops.log(1.0 - s)
+        return keras.losses.categorical_crossentropy(ops.cast(y_true, "float32"), logits, from_logits=True)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}
+
+
+class FewShotModel(ZooModel):
+    """Base of few-shot models: an episode batch in, class scores out.
+
+    Inputs (a dict, or a list in this order): ``support_images``
+    (B, N·K, H, W, C) float in [0, 1]; ``support_labels`` (B, N·K) int, each
+    class 0..N-1 K times; ``query_images`` (B, Q, H, W, C). Output
+    ``scores`` (B, Q, N), higher for the more likely class. N and K come from
+    the inputs on every call (TensorFlow; on JAX, training needs a fixed
+    ``n_way``). Shapes are checked on every call and labels whenever their
+    values are at hand (eager calls), with
+    :class:`~hgzoo.errors.InvalidEpisodeError` naming the problem.
+
+    Compiles itself with Adam(1e-3), the model's published loss and accuracy.
+
+    Example:
+
+    >>> import hgzoo
+    >>> model = hgzoo.fewshot.SoSN()
+    >>> model.channels, isinstance(model, FewShotModel)
+    (3, True)
+    """
+
+    channels = 3
+    default_loss = "mse"
+
+    def __init__(self, *args, n_way=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.n_way = int(n_way) if n_way else None
+        self.compile()
+
+    def call(self, inputs, training=None, mask=None):
+        values = inputs if isinstance(inputs, dict) else dict(zip(INPUT_NAMES, inputs))
+        check_episode_shapes(*(values[k].shape for k in INPUT_NAMES), channels=self.channels)
+        labels = _concrete(values["support_labels"])
+        if labels is not None:
+            n_way, _ = check_episode_labels(labels)
+            if self.n_way and n_way != self.n_way:
+                raise InvalidEpisodeError(f"this model was built with n_way={self.n_way} but the episode has "
+                                          f"{n_way} classes; build it with n_way=None to take N from the labels")
+        return super().call(inputs, training=training, mask=mask)
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", jit_compile="auto", **kwargs):
+        """Keras ``compile`` with ``"auto"`` defaults.
+
+        ``loss``: ``"auto"`` is the model's published loss (SoSN: MSE to the
+        one-hot target); ``"cross_entropy"`` is softmax cross-entropy over the
+        relation logits. ``jit_compile="auto"`` is Keras' choice, except on
+        JAX without a fixed ``n_way``, where inference reads the class count
+        from the labels and so runs un-jitted.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3)
+        if loss == "auto":
+            loss = self.default_loss
+        if loss == "cross_entropy":
+            loss = RelationCrossEntropy()
+        elif loss == "mse":
+            loss = "mean_squared_error"
+        if metrics == "auto":
+            metrics = ["categorical_accuracy"]
+        if jit_compile == "auto":
+            jit_compile = False if keras.backend.backend() == "jax" and not self.n_way else "auto"
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile, **kwargs)
+
+    def serving_signature(self, input_dtype="float32"):
+        """What :func:`hgzoo.export.export_for_serving` exports for this model.
+
+        Returns ``(specs, fn)``: inputs ``support_images``, ``support_labels``
+        (int32) and ``query_images``; ``fn`` returns ``{"scores": (B, Q, N),
+        "classes": (B, Q) int32}``. With ``input_dtype="uint8"`` the images
+        are 0-255.
+        """
+        if input_dtype not in ("float32", "uint8"):
+            raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
+        image = ((None, None, None, None, self.channels), input_dtype)
+
+        def serve(support_images, support_labels, query_images):
+            def scale(x):
+                x = ops.cast(x, "float32")
+                return x / 255.0 if input_dtype == "uint8" else x
+
+            scores = self([scale(support_images), support_labels, scale(query_images)], training=False)
+            return {"scores": ops.cast(scores, "float32"), "classes": ops.cast(ops.argmax(scores, axis=-1), "int32")}
+
+        return {"support_images": image, "support_labels": ((None, None), "int32"), "query_images": image}, serve
+
+    @property
+    def input_contract(self):
+        return {"range": [0.0, 1.0], "dtype": "float32", "channels": self.channels,
+                "inputs": list(INPUT_NAMES), "output": "scores (B, Q, N)"}

@@ -1,0 +1,187 @@
+"""Episodes: N-way K-shot tasks drawn from an ImageClasses pool, as tf.data.
+
+Every hgzoo few-shot model takes one episode batch as
+
+- ``support_images`` (B, N·K, H, W, C) float32 in [0, 1],
+- ``support_labels`` (B, N·K) int32, each of 0..N-1 exactly K times,
+- ``query_images`` (B, Q, H, W, C) float32 in [0, 1],
+
+and returns ``scores`` (B, Q, N). The target is one-hot (B, Q, N). Episode
+``i`` of a sampler is a pure function of ``(seed, i)``: the same seed gives
+the same episodes, in any order, on any machine.
+
+Example:
+
+>>> import numpy as np
+>>> from hgzoo.fewshot import EpisodeSampler, ImageClasses
+>>> pool = ImageClasses.from_arrays(np.zeros((12, 8, 8, 1), np.uint8), np.repeat(np.arange(4), 3))
+>>> sampler = EpisodeSampler(pool, n_way=3, k_shot=1, queries=2, seed=0)
+>>> inputs, target = sampler.episode(0)
+>>> inputs["support_images"].shape, inputs["query_images"].shape, target.shape
+((3, 8, 8, 1), (6, 8, 8, 1), (6, 3))
+>>> dataset = sampler.dataset(episodes=10, batch_size=2)
+"""
+
+import numpy as np
+
+from hgzoo.errors import InvalidEpisodeError
+
+
+class EpisodeSampler:
+    """Reproducible N-way, K-shot, Q-queries-per-class episodes.
+
+    Args:
+        classes: an :class:`~hgzoo.fewshot.ImageClasses` pool.
+        n_way: classes per episode.
+        k_shot: support images per class.
+        queries: query images per class.
+        seed: episodes are a function of (seed, episode index).
+        shuffle_support: present the support set in a random order (labels
+            still give the class), so models cannot rely on the layout.
+    """
+
+    def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True):
+        if n_way < 2:
+            raise InvalidEpisodeError(f"n_way must be at least 2, got {n_way}")
+        if k_shot < 1:
+            raise InvalidEpisodeError(f"k_shot must be at least 1, got {k_shot}")
+        if queries < 1:
+            raise InvalidEpisodeError(f"queries must be at least 1, got {queries}")
+        if n_way > classes.num_classes:
+            raise InvalidEpisodeError(f"{n_way}-way episodes need {n_way} classes; the pool has {classes.num_classes}")
+        self._eligible = np.array([i for i, a in enumerate(classes.images) if len(a) >= k_shot + queries])
+        if len(self._eligible) < n_way:
+            raise InvalidEpisodeError(
+                f"{n_way}-way {k_shot}-shot episodes with {queries} queries need {k_shot + queries} images in "
+                f"each of {n_way} classes; only {len(self._eligible)} classes have that many")
+        self.classes = classes
+        self.n_way, self.k_shot, self.queries = int(n_way), int(k_shot), int(queries)
+        self.seed = int(seed)
+        self.shuffle_support = bool(shuffle_support)
+
+    def episode(self, index):
+        """Episode ``index``: ``({support_images, support_labels, query_images}, one-hot target)``."""
+        rng = np.random.default_rng([self.seed, int(index)])
+        chosen = rng.choice(self._eligible, self.n_way, replace=False)
+        support, queries = [], []
+        for c in chosen:
+            pool = self.classes.images[c]
+            picks = rng.choice(len(pool), self.k_shot + self.queries, replace=False)
+            support.append(pool[picks[:self.k_shot]])
+            queries.append(pool[picks[self.k_shot:]])
+        support_labels = np.repeat(np.arange(self.n_way, dtype=np.int32), self.k_shot)
+        support = np.concatenate(support)
+        if self.shuffle_support:
+            order = rng.permutation(len(support))
+            support, support_labels = support[order], support_labels[order]
+        query_labels = np.repeat(np.arange(self.n_way), self.queries)
+        inputs = {
+            "support_images": support.astype(np.float32) / 255.0,
+            "support_labels": support_labels,
+            "query_images": np.concatenate(queries).astype(np.float32) / 255.0,
+        }
+        return inputs, np.eye(self.n_way, dtype=np.float32)[query_labels]
+
+    def dataset(self, episodes=None, batch_size=1, start=0):
+        """A ``tf.data.Dataset`` of episode batches for ``model.fit``/``evaluate``.
+
+        Args:
+            episodes: how many episodes; None repeats forever (then pass
+                ``steps_per_epoch`` to ``fit``).
+            batch_size: episodes per batch (B).
+            start: index of the first episode, e.g. to resume.
+        """
+        import tensorflow as tf
+
+        h, w, c = self.classes.image_shape
+        s, q, n = self.n_way * self.k_shot, self.n_way * self.queries, self.n_way
+        signature = (
+            {"support_images": tf.TensorSpec((s, h, w, c), tf.float32),
+             "support_labels": tf.TensorSpec((s,), tf.int32),
+             "query_images": tf.TensorSpec((q, h, w, c), tf.float32)},
+            tf.TensorSpec((q, n), tf.float32),
+        )
+
+        def generate():
+            index = start
+            while episodes is None or index < start + episodes:
+                yield self.episode(index)
+                index += 1
+
+        dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
+        dataset = dataset.batch(batch_size, drop_remainder=True)
+        if episodes is not None:  # lets fit and progress bars know the length
+            dataset = dataset.apply(tf.data.experimental.assert_cardinality(episodes // batch_size))
+        return dataset.prefetch(2)
+
+
+def _dims(shape):
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def check_episode_shapes(support_shape, labels_shape, query_shape, channels=None):
+    """Validate the shapes of an episode batch; unknown (None) sizes pass.
+
+    Raises :class:`~hgzoo.errors.InvalidEpisodeError` for wrong ranks, a
+    support/label count mismatch, an empty support or query set, different
+    support and query image sizes, or the wrong number of channels.
+    """
+    si, sl, qi = _dims(support_shape), _dims(labels_shape), _dims(query_shape)
+    if len(si) != 5 or len(qi) != 5:
+        raise InvalidEpisodeError(
+            f"support_images and query_images must be (B, count, H, W, C); got shapes {si} and {qi}")
+    if len(sl) != 2:
+        raise InvalidEpisodeError(f"support_labels must be (B, N*K) integers; got shape {sl}")
+
+    def differ(a, b):
+        return a is not None and b is not None and a != b
+
+    if differ(si[1], sl[1]) or differ(si[0], sl[0]):
+        raise InvalidEpisodeError(f"{si[1]} support images per episode but {sl[1]} support labels "
+                                  f"(batch {si[0]} vs {sl[0]}); each support image needs one label")
+    if si[1] == 0 or sl[1] == 0:
+        raise InvalidEpisodeError("the support set is empty (K = 0): each class needs at least one image")
+    if qi[1] == 0:
+        raise InvalidEpisodeError("the query set is empty")
+    if differ(qi[0], si[0]):
+        raise InvalidEpisodeError(f"support batch {si[0]} != query batch {qi[0]}")
+    if any(differ(a, b) for a, b in zip(si[2:], qi[2:])):
+        raise InvalidEpisodeError(f"support images are {si[2:]} but query images {qi[2:]}; use one size")
+    if channels is not None and differ(si[4], channels):
+        raise InvalidEpisodeError(
+            f"support_images have {si[4]} channels; this model takes {channels}-channel images "
+            f"({'grayscale' if channels == 1 else 'RGB'})")
+
+
+def check_episode_labels(support_labels):
+    """Validate support labels (B, N*K): every class 0..N-1, each K times. Returns (N, K)."""
+    sl = np.asarray(support_labels)
+    if not np.issubdtype(sl.dtype, np.integer):
+        raise InvalidEpisodeError(f"support_labels must be integers, got {sl.dtype}")
+    n_way = int(sl.max()) + 1
+    for b, labels in enumerate(sl):
+        if labels.min() < 0 or len(np.unique(labels)) != n_way:
+            raise InvalidEpisodeError(
+                f"episode {b}: support_labels must use every class 0..N-1 (N = {n_way}); "
+                f"got {sorted(set(labels.tolist()))}")
+        counts = np.bincount(labels, minlength=n_way)
+        if counts.min() != counts.max():
+            raise InvalidEpisodeError(f"episode {b}: classes have unequal shots {counts.tolist()}; "
+                                      "every class needs the same K")
+    if n_way < 2:
+        raise InvalidEpisodeError("an episode needs at least 2 classes")
+    return n_way, sl.shape[1] // n_way
+
+
+def check_episode(support_images, support_labels, query_images, channels=None):
+    """Validate one episode batch of arrays (shapes and labels); returns (N, K).
+
+    Example:
+
+    >>> import numpy as np
+    >>> check_episode(np.zeros((1, 4, 8, 8, 1)), np.array([[0, 1, 0, 1]]), np.zeros((1, 3, 8, 8, 1)))
+    (2, 2)
+    """
+    arrays = [np.asarray(a) for a in (support_images, support_labels, query_images)]
+    check_episode_shapes(*(a.shape for a in arrays), channels=channels)
+    return check_episode_labels(arrays[1])
