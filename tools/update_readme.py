@@ -10,6 +10,7 @@ from hgzoo.cli.main import markdown_table
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = ("deblur_speed", "power_norm_speed")
+FEWSHOT = ("fewshot_omniglot_power_norms", "fewshot_cifar")
 
 
 def fill(text, name, body):
@@ -17,9 +18,9 @@ def fill(text, name, body):
     return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
 
 
-def benchmark_section():
+def benchmark_section(names=BENCHMARKS):
     parts = []
-    for name in BENCHMARKS:
+    for name in names:
         path = ROOT / "benchmarks" / "results" / f"{name}.md"
         if path.exists():
             parts.append(f"`benchmarks/{name}.py`:\n\n{path.read_text().strip()}\n")
@@ -30,6 +31,7 @@ def main():
     readme = ROOT / "README.md"
     text = fill(readme.read_text(), "models", markdown_table())
     text = fill(text, "benchmarks", benchmark_section())
+    text = fill(text, "fewshot", benchmark_section(FEWSHOT))
     readme.write_text(text)
 
 

@@ -49,8 +49,9 @@ def evaluate_episodes(model, episodes, steps=None, verbose=1):
 
     Args:
         model: a few-shot model (episode dict -> scores (B, Q, N)).
-        episodes: an iterable of ``(inputs, one-hot targets)`` batches, e.g.
-            ``EpisodeSampler(...).dataset(episodes=600)`` or a list.
+        episodes: an iterable of ``(inputs, one-hot targets)``: batches, e.g.
+            ``EpisodeSampler(...).dataset(episodes=600)``, or single episodes
+            as ``EpisodeSampler.episode(i)`` gives them.
         steps: stop after this many batches.
         verbose: show a progress bar.
 
@@ -69,8 +70,11 @@ def evaluate_episodes(model, episodes, steps=None, verbose=1):
     for i, (inputs, target) in enumerate(episodes):
         if steps is not None and i >= steps:
             break
-        scores = keras.ops.convert_to_numpy(model.predict_on_batch(inputs))
         target = np.asarray(target)
+        if target.ndim == 2:  # one episode without its batch axis
+            inputs = {k: np.asarray(v)[None] for k, v in inputs.items()}
+            target = target[None]
+        scores = keras.ops.convert_to_numpy(model.predict_on_batch(inputs))
         correct = scores.argmax(-1) == target.argmax(-1)
         accuracies.extend(correct.mean(axis=-1).tolist())
         if bar is not None:

@@ -30,7 +30,7 @@ def relation_network(x, filters, hidden, dtype):
     return keras.layers.Activation("sigmoid", name="relation_score", dtype="float32")(x)
 
 
-@register_model(task="fewshot")
+@register_model(task="fewshot", name="sosn")
 class SoSN(FewShotModel):
     """SoSN: second-order class and query representations compared by a relation network.
 
