@@ -70,10 +70,10 @@ def evaluate_episodes(model, episodes, steps=None, verbose=1):
     for i, (inputs, target) in enumerate(episodes):
         if steps is not None and i >= steps:
             break
-        target = np.asarray(target)
+        # numpy in, so tf.data batches also feed models on the JAX backend
+        inputs, target = {k: np.asarray(v) for k, v in inputs.items()}, np.asarray(target)
         if target.ndim == 2:  # one episode without its batch axis
-            inputs = {k: np.asarray(v)[None] for k, v in inputs.items()}
-            target = target[None]
+            inputs, target = {k: v[None] for k, v in inputs.items()}, target[None]
         scores = keras.ops.convert_to_numpy(model.predict_on_batch(inputs))
         correct = scores.argmax(-1) == target.argmax(-1)
         accuracies.extend(correct.mean(axis=-1).tolist())
