@@ -11,6 +11,7 @@ from hgzoo.cli.main import markdown_table
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = ("deblur_speed", "power_norm_speed")
 FEWSHOT = ("fewshot_omniglot_power_norms", "fewshot_cifar")
+SCRIPTS = {"fewshot_omniglot_power_norms": "fewshot_omniglot.py table"}  # result name -> script, where they differ
 
 
 def fill(text, name, body):
@@ -23,7 +24,7 @@ def benchmark_section(names=BENCHMARKS):
     for name in names:
         path = ROOT / "benchmarks" / "results" / f"{name}.md"
         if path.exists():
-            parts.append(f"`benchmarks/{name}.py`:\n\n{path.read_text().strip()}\n")
+            parts.append(f"`benchmarks/{SCRIPTS.get(name, name + '.py')}`:\n\n{path.read_text().strip()}\n")
     return "\n".join(parts)
 
 
