@@ -38,6 +38,15 @@ def _decode(data, name, mode):
         raise InvalidImageError(f"{name}: not a readable image ({e})") from e
 
 
+def _convert(image, mode, size=None):
+    """A uint8 (H, W[, C]) array in PIL ``mode`` ("L" or "RGB"), optionally Lanczos-resized, as (h, w, C)."""
+    im = Image.fromarray(image[..., 0] if image.ndim == 3 and image.shape[-1] == 1 else image).convert(mode)
+    if size is not None:
+        im = im.resize((size[1], size[0]), Image.LANCZOS)
+    array = np.asarray(im)
+    return array.reshape(array.shape[:2] + (-1,))
+
+
 def _members(path):
     """(relative name, bytes reader) for every image in a folder, .zip or .tar(.gz)."""
     path = os.fspath(path)
@@ -136,10 +145,7 @@ class ImageClasses:
             folder = name.rsplit("/", 1)[0] if "/" in name else "."
             if classes is not None and not classes(folder):
                 continue
-            image = _decode(read(), f"{path}:{name}", mode)
-            if size is not None:
-                image = np.asarray(Image.fromarray(image).resize((size[1], size[0]), Image.LANCZOS))
-            grouped.setdefault(folder, []).append(image.reshape(image.shape[:2] + (channels,)))
+            grouped.setdefault(folder, []).append(_convert(_decode(read(), f"{path}:{name}", mode), mode, size))
         if not grouped:
             raise ValueError(f"{path}: no images found")
         names = sorted(grouped)
@@ -166,11 +172,7 @@ class ImageClasses:
         for example in tfds.as_numpy(data):
             image = example[image_key]
             if channels is not None or size is not None:
-                im = Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image)
-                im = im.convert({1: "L", 3: "RGB"}[channels or image.shape[-1]])
-                if size is not None:
-                    im = im.resize((size[1], size[0]), Image.LANCZOS)
-                image = np.asarray(im).reshape(im.size[1], im.size[0], -1)
+                image = _convert(image, {1: "L", 3: "RGB"}[channels or image.shape[-1]], size)
             images.append(image)
             label = example[label_key]
             labels.append(label.decode() if isinstance(label, bytes) else label)
@@ -206,11 +208,5 @@ class ImageClasses:
 
     def resized(self, size):
         """All images resized to (height, width) with Lanczos."""
-        h, w = size
-
-        def resize(image):
-            channels = image.shape[-1]
-            im = Image.fromarray(image[..., 0] if channels == 1 else image)
-            return np.asarray(im.resize((w, h), Image.LANCZOS)).reshape(h, w, channels)
-
-        return ImageClasses([np.stack([resize(i) for i in a]) for a in self.images], self.names)
+        mode = "L" if self.image_shape[-1] == 1 else "RGB"
+        return ImageClasses([np.stack([_convert(i, mode, size) for i in a]) for a in self.images], self.names)

@@ -2,7 +2,7 @@
 
 import keras
 
-from hgzoo.fewshot.backbones import BACKBONES, apply_backbone, conv_init
+from hgzoo.fewshot.backbones import BACKBONES, DEFAULT_FILTERS, apply_backbone, conv_init
 from hgzoo.fewshot.base import FewShotModel, episode_inputs
 from hgzoo.fewshot.episode_layers import ClassFeatureSum, EpisodeImages, EpisodeScores, RelationPairs
 from hgzoo.layers import PowerNorm, SecondOrderPool
@@ -91,7 +91,8 @@ class SoSN(FewShotModel):
         if channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, got {channels}")
         filters = list(filters) if isinstance(filters, (list, tuple)) else filters
-        width = (filters[-1] if isinstance(filters, list) else filters) or (512 if backbone == "resnet12" else 64)
+        widths = DEFAULT_FILTERS[backbone] if filters is None else filters
+        width = widths[-1] if isinstance(widths, (list, tuple)) else widths
         if int(width) < MIN_RELATION_SIZE:
             raise ValueError(f"the relation network's four unpadded conv + pool blocks need second-order maps of "
                              f"at least {MIN_RELATION_SIZE}×{MIN_RELATION_SIZE}: give the backbone's last stage "

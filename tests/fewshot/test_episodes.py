@@ -146,3 +146,9 @@ def test_evaluate_episodes_scores_each_episode_of_a_batch():
     result = evaluate_episodes(AlwaysClassZero(), batches, verbose=0)
     assert result["per_episode"] == [1.0, 0.5, 0.5, 0.5]
     assert result["episodes"] == 4 and result["accuracy"] == pytest.approx(0.625)
+
+
+def test_resized_keeps_channels_and_classes():
+    small = pool(channels=3).resized((4, 6))
+    assert small.image_shape == (4, 6, 3) and small.num_classes == 6
+    assert pool(channels=1).resized((5, 5)).image_shape == (5, 5, 1)
