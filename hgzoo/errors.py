@@ -38,3 +38,11 @@ class InvalidImageError(HgzooError, ValueError):
 
 class InvalidEpisodeError(HgzooError, ValueError):
     """A few-shot episode whose shapes or labels do not fit together."""
+
+
+class InvalidTextDataError(HgzooError, ValueError):
+    """A text dataset file (TSV) that is malformed or has labels the model does not know."""
+
+
+class BackboneUnavailableError(HgzooError, OSError):
+    """A text backbone that is neither a local folder nor cached, on a machine that cannot download it."""

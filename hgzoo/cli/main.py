@@ -1,4 +1,4 @@
-"""The ``hgzoo`` command line: models, weights, deblurring, demo, training.
+"""The ``hgzoo`` command line: models, weights, deblurring, demo, training, text classification.
 
 Run ``hgzoo --help`` or ``hgzoo VERB --help``.
 """
@@ -193,6 +193,12 @@ def _cmd_tune(args):
     return run_tuning(args)
 
 
+def _cmd_text(args):
+    from hgzoo.text import cli
+
+    return cli.run_train(args) if args.text_verb == "train" else cli.run_predict(args)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="hgzoo", description="hgzoo: Keras 3 model zoo (Zhang, Koniusz et al.)")
     from hgzoo.version import __version__
@@ -258,6 +264,12 @@ def build_parser():
 
     tune_cli.add_arguments(tverbs.add_parser("deblur", help="sweep DMPHN / StackMPN hyperparameters"))
     p.set_defaults(func=_cmd_tune)
+
+    p = verbs.add_parser("text", help="text classification with LLMEmbed: train, predict")
+    from hgzoo.text import cli as text_cli
+
+    text_cli.add_arguments(p.add_subparsers(dest="text_verb", metavar="ACTION", required=True))
+    p.set_defaults(func=_cmd_text)
     return parser
 
 

@@ -1,0 +1,151 @@
+"""``hgzoo text train`` and ``hgzoo text predict``: LLMEmbed from TSV files to predictions.
+
+Examples::
+
+    hgzoo text train --data sst2/train.tsv --val sst2/dev.tsv --out runs/sst2
+    hgzoo text predict --model runs/sst2 --data sst2/test.tsv --output predictions.tsv
+
+Training embeds every text once with the frozen backbone (cached on disk, so
+a rerun skips it), then fits the head resumably: killing the process and
+running the same command again continues from the last finished epoch.
+"""
+
+import json
+import os
+
+import numpy as np
+
+
+def add_arguments(verbs):
+    p = verbs.add_parser("train", help="train an LLMEmbed head on a text<TAB>label file")
+    p.add_argument("--data", required=True, help="training TSV: text<TAB>label (a 'sentence label' header is skipped)")
+    p.add_argument("--val", help="validation TSV; the weights with the best validation loss are kept")
+    p.add_argument("--out", required=True, help="run folder: model.keras, metrics.json, resume state")
+    p.add_argument("--backbone", default="all-MiniLM-L6-v2",
+                   help="packaged alias, local save_pretrained folder or Hugging Face id (default: all-MiniLM-L6-v2)")
+    p.add_argument("--layers", type=int, nargs="+", default=[-1, -2, -3, -4, -5],
+                   help="hidden states to embed from (default: the last five)")
+    p.add_argument("--pooling", choices=["mean", "mean_unmasked", "first"], default="mean",
+                   help="mean over tokens (default), the original's mean over padding too, or the first token")
+    p.add_argument("--max-length", type=int, default=128, help="tokens per text (default 128)")
+    p.add_argument("--embed-batch-size", type=int, default=64, help="texts per backbone pass (default 64)")
+    p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=1024, help="head batch size (published: 1024)")
+    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
+    p.add_argument("--sigma", type=float, default=0.01, help="SigmE strength on the co-occurrence matrix")
+    p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = verbs.add_parser("predict", help="classify a TSV (or one-text-per-line file) with a trained head")
+    p.add_argument("--model", required=True, help="a run folder from 'hgzoo text train' or its model.keras")
+    p.add_argument("--data", required=True, help="TSV with labels (scored) or without (--unlabelled)")
+    p.add_argument("--unlabelled", action="store_true", help="the file has texts only, one per line")
+    p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
+    p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
+
+
+def macro_f1(y_true, y_pred, num_classes):
+    """Unweighted mean over classes of F1 (a class absent from both counts as 0)."""
+    scores = []
+    for c in range(num_classes):
+        tp = np.sum((y_pred == c) & (y_true == c))
+        denominator = np.sum(y_pred == c) + np.sum(y_true == c)
+        scores.append(2 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))
+
+
+def _dataset(x, y, batch_size, shuffle, seed):
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size)
+
+
+def run_train(args):
+    import keras
+
+    from hgzoo.text import FeatureExtractor, LLMEmbed, read_tsv
+    from hgzoo.training import fit_resumable
+
+    train = read_tsv(args.data)
+    if train.num_classes < 2:
+        raise ValueError(f"{args.data} has a single label {train.class_names}; a classifier needs two or more")
+    val = read_tsv(args.val, class_names=train.class_names) if args.val else None
+    extractor = FeatureExtractor(args.backbone, layers=args.layers, pooling=args.pooling, max_length=args.max_length,
+                                 batch_size=args.embed_batch_size, cache_dir=args.cache_dir)
+    print(f"Embedding {len(train)} training texts with {args.backbone} (cached after the first run)")
+    x = extractor.extract(train.texts)
+    validation = None
+    if val is not None:
+        print(f"Embedding {len(val)} validation texts")
+        validation = _dataset(extractor.extract(val.texts), val.labels, args.batch_size, False, args.seed)
+    keras.utils.set_random_seed(args.seed)
+    head = LLMEmbed(train.num_classes, num_layers=x.shape[1], feature_dim=x.shape[2], sigma=args.sigma,
+                    dropout=args.dropout, class_names=train.class_names, encoder=extractor.config())
+    head.compile(optimizer=keras.optimizers.Adam(args.lr))
+    fit_resumable(head, _dataset(x, train.labels, args.batch_size, True, args.seed), args.out, args.epochs,
+                  validation_data=validation, verbose=2)
+    best = os.path.join(args.out, "best.weights.h5")
+    if validation is not None and os.path.exists(best):
+        head.load_weights(best)
+    metrics = {"train_texts": len(train), "classes": train.class_names}
+    if val is not None:
+        metrics.update(_score(head, extractor.extract(val.texts, progress=False), val.labels, "val"))
+        print(f"validation accuracy {metrics['val_accuracy']:.2f}%, macro-F1 {metrics['val_macro_f1']:.2f}%")
+    path = os.path.join(args.out, "model.keras")
+    head.save(path)
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump(metrics, f, indent=1)
+    print(f"Saved {os.path.abspath(path)}")
+    return 0
+
+
+def _score(head, x, labels, prefix):
+    predicted = head.predict(x, batch_size=1024, verbose=0).argmax(-1)
+    return {f"{prefix}_accuracy": 100 * float(np.mean(predicted == labels)),
+            f"{prefix}_macro_f1": 100 * macro_f1(labels, predicted, len(head.class_names))}
+
+
+def _load_head(path):
+    import keras
+
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.keras")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no trained head at {path}: give a run folder of 'hgzoo text train' or a .keras file")
+    head = keras.saving.load_model(path)
+    if not getattr(head, "encoder", None):
+        raise ValueError(f"{path} does not record the backbone its features came from; "
+                         "train it with 'hgzoo text train' or build LLMEmbed with encoder=extractor.config()")
+    return head
+
+
+def run_predict(args):
+    import keras
+
+    from hgzoo.text import FeatureExtractor, read_tsv
+
+    head = _load_head(args.model)
+    data = read_tsv(args.data, class_names=head.class_names, labelled=not args.unlabelled)
+    extractor = FeatureExtractor(**head.encoder, cache_dir=args.cache_dir)
+    # Predictions printed to stdout must not share it with the progress bar.
+    logits = head.predict(extractor.extract(data.texts, progress=bool(args.output)), batch_size=1024, verbose=0)
+    probabilities = logits if head.get_config()["double_softmax"] else keras.ops.convert_to_numpy(
+        keras.ops.softmax(logits, axis=-1))
+    predicted = probabilities.argmax(-1)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            for text, p, row in zip(data.texts, predicted, probabilities):
+                f.write(f"{text}\t{head.class_names[p]}\t{row[p]:.4f}\n")
+        print(f"Predictions: {os.path.abspath(args.output)}")
+    if data.labels is not None:
+        accuracy = 100 * float(np.mean(predicted == data.labels))
+        f1 = 100 * macro_f1(data.labels, predicted, len(head.class_names))
+        print(f"accuracy {accuracy:.2f}%, macro-F1 {f1:.2f}% on {len(data)} texts")
+    elif not args.output:
+        for text, p in zip(data.texts, predicted):
+            print(f"{head.class_names[p]}\t{text}")
+    return 0

