@@ -46,3 +46,7 @@ class InvalidTextDataError(HgzooError, ValueError):
 
 class BackboneUnavailableError(HgzooError, OSError):
     """A text backbone that is neither a local folder nor cached, on a machine that cannot download it."""
+
+
+class InvalidEventsError(HgzooError, ValueError):
+    """An event stream or event file whose arrays are missing, inconsistent or out of range."""

@@ -31,8 +31,13 @@ class DeblurModel(ZooModel):
         super().__init__(*args, **kwargs)
         self.compile()
 
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        """Keras ``compile`` with ``"auto"`` defaults: Adam(1e-4), MSE, PSNR and SSIM."""
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", self_supervision=None, **kwargs):
+        """Keras ``compile`` with ``"auto"`` defaults: Adam(1e-4), MSE, PSNR and SSIM.
+
+        ``self_supervision``: None (off), True (defaults) or a
+        :class:`~hgzoo.deblur.SelfSupervision`: adds its rotation/rescaling
+        equivariance and noise invariance losses to the training loss.
+        """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(1e-4)
         if loss == "auto":
@@ -40,6 +45,23 @@ class DeblurModel(ZooModel):
         if metrics == "auto":
             metrics = [PSNR(), SSIM()]
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        from hgzoo.deblur.self_supervision import SelfSupervision
+
+        self.self_supervision = SelfSupervision.get(self_supervision)
+        if self.self_supervision is not None:
+            self.self_supervision.attach(self)
+
+    def get_compile_config(self):
+        config = super().get_compile_config()
+        if config is not None and getattr(self, "self_supervision", None) is not None:
+            config["self_supervision"] = self.self_supervision.get_config()
+        return config
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x, y, y_pred, sample_weight, training)
+        if training and getattr(self, "self_supervision", None) is not None:
+            loss = loss + self.self_supervision.loss(self, x, y_pred)
+        return loss
 
     def serving_signature(self, input_dtype="float32"):
         """What :func:`hgzoo.export.export_for_serving` exports for this model.
@@ -71,6 +93,49 @@ class DeblurModel(ZooModel):
     def input_contract(self):
         mh, mw = self.multiple_of
         return {"range": [0.0, 1.0], "dtype": "float32", "channels": 3, "multiple_of": [mh, mw]}
+
+
+class MultiStageDeblurModel(DeblurModel):
+    """A deblurring model whose functional graph has one output per stage (deep supervision).
+
+    In ``fit`` (``training=True``) the model returns the list of stage
+    outputs and the loss is summed over stages; metrics, ``predict`` and
+    ``evaluate`` see the last stage. With a single stage it is a plain
+    :class:`DeblurModel`.
+
+    Example:
+
+    >>> import hgzoo
+    >>> isinstance(hgzoo.deblur.StackMPN(num_stages=2), MultiStageDeblurModel)
+    True
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        stages = super().call(inputs, training=training, mask=mask)
+        if not isinstance(stages, (list, tuple)):
+            return stages
+        return list(stages) if training else stages[-1]
+
+    def compute_output_spec(self, inputs, training=None, mask=None):
+        spec = super().compute_output_spec(inputs, training=training, mask=mask)
+        return spec[-1] if isinstance(spec, (list, tuple)) else spec
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+        self.stage_loss = keras.losses.get("mean_squared_error" if loss == "auto" else loss)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if not isinstance(y_pred, (list, tuple)):
+            return super().compute_loss(x, y, y_pred, sample_weight, training)
+        total = super().compute_loss(x, y, y_pred[-1], sample_weight, training)
+        for stage_output in y_pred[:-1]:
+            total = total + keras.ops.mean(self.stage_loss(y, stage_output))
+        return total
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, (list, tuple)):
+            y_pred = y_pred[-1]
+        return super().compute_metrics(x, y, y_pred, sample_weight)
 
 
 def convert_torch_checkpoint(model, files):

@@ -48,7 +48,14 @@ class Hierarchy:
         self.splits = [PatchSplit(r, c, name=f"split{tag}_lv{i + 2}") for i, (r, c) in enumerate(cuts)]
         self.merges = [PatchMerge(r, c, name=f"merge{tag}_lv{i + 2}") for i, (r, c) in enumerate(cuts)]
 
-    def __call__(self, image, previous=None, level1_extra=None):
+    def split_all(self, x):
+        """``x`` cut into every level's patches: [whole, halves, quadrants, ...], patches on the batch axis."""
+        patches = [x]
+        for split in self.splits:
+            patches.append(split(patches[-1]))
+        return patches
+
+    def __call__(self, image, previous=None, level1_extra=None, guidance=None):
         """Run the stage on ``image`` (shifted domain).
 
         Args:
@@ -56,18 +63,20 @@ class Hierarchy:
                 stage's (StackMPN's feature skips).
             level1_extra: added to the residual fed into level 1 (the
                 published StackMPN adds the stage-1 output there).
+            guidance: per-level features added to each level's encoder
+                output (EventMPN's encoded events), patches as ``split_all``.
 
         Returns:
             (output image in the shifted domain, list of per-level features).
         """
-        patches = [image]
-        for split in self.splits:
-            patches.append(split(patches[-1]))
+        patches = self.split_all(image)
         features = [None] * len(self.encoders)
         residual = merged = None
         for i in reversed(range(len(self.encoders))):
             x = patches[i] if residual is None else patches[i] + residual
             s = self.encoders[i](x)
+            if guidance is not None:
+                s = s + guidance[i]
             if merged is not None:
                 s = s + merged
             if previous is not None:

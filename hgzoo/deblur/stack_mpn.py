@@ -1,8 +1,7 @@
 """StackMPN: Stack(N)-DMPHN, stacked multi-patch networks (Zhang et al., CVPR 2019)."""
 
-import keras
 
-from hgzoo.deblur.base import DeblurModel, convert_torch_checkpoint
+from hgzoo.deblur.base import MultiStageDeblurModel, convert_torch_checkpoint
 from hgzoo.deblur.dmphn import image_input, shift_in, shift_out
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels
 from hgzoo.models.search_space import Choice, Int
@@ -10,7 +9,7 @@ from hgzoo.registry import register_model
 
 
 @register_model(task="deblur")
-class StackMPN(DeblurModel):
+class StackMPN(MultiStageDeblurModel):
     """Stack(N)-DMPHN: N multi-patch stages, each refining the previous output.
 
     Stage k runs a DMPHN hierarchy on stage k-1's output and adds stage k-1's
@@ -65,33 +64,6 @@ class StackMPN(DeblurModel):
         self.levels = levels
         self.add_first_stage_output = bool(add_first_stage_output)
         self.multiple_of = multiple_of(levels)
-
-    def call(self, inputs, training=None, mask=None):
-        stages = super().call(inputs, training=training, mask=mask)
-        if not isinstance(stages, (list, tuple)):
-            return stages
-        return list(stages) if training else stages[-1]
-
-    def compute_output_spec(self, inputs, training=None, mask=None):
-        spec = super().compute_output_spec(inputs, training=training, mask=mask)
-        return spec[-1] if isinstance(spec, (list, tuple)) else spec
-
-    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
-        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-        self.stage_loss = keras.losses.get("mean_squared_error" if loss == "auto" else loss)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if not isinstance(y_pred, (list, tuple)):
-            return super().compute_loss(x, y, y_pred, sample_weight, training)
-        total = super().compute_loss(x, y, y_pred[-1], sample_weight, training)
-        for stage_output in y_pred[:-1]:
-            total = total + keras.ops.mean(self.stage_loss(y, stage_output))
-        return total
-
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        if isinstance(y_pred, (list, tuple)):
-            y_pred = y_pred[-1]
-        return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def get_config(self):
         return {**super().get_config(), "num_stages": self.num_stages, "levels": list(self.levels),

@@ -34,6 +34,8 @@ def add_arguments(p):
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument("--steps-per-epoch", type=int, default=200)
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
+    p.add_argument("--self-supervision", action="store_true",
+                   help="add rotation/rescaling equivariance and noise invariance losses (hgzoo.deblur.SelfSupervision)")
     p.add_argument("--mixed-precision", choices=["float32", "mixed_float16", "mixed_bfloat16"], default="float32")
     p.add_argument("--strategy", choices=["none", "mirrored", "multi-worker"], default="none",
                    help="tf.distribute data parallelism: all local GPUs, or workers from TF_CONFIG")
@@ -80,7 +82,7 @@ def run_training(args):
     ds = build_dataset(args)
     with strategy.scope() if strategy else contextlib.nullcontext():
         model = hgzoo.create_model(args.model, pretrained=args.pretrained, **_model_kwargs(args))
-        model.compile(optimizer=keras.optimizers.Adam(args.lr))
+        model.compile(optimizer=keras.optimizers.Adam(args.lr), self_supervision=args.self_supervision or None)
     fit_resumable(model, ds, args.out, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch)
     out = args.out if is_chief() else os.path.join(args.out, "worker-final")
     os.makedirs(out, exist_ok=True)
