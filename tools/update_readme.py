@@ -11,6 +11,8 @@ from hgzoo.cli.main import markdown_table
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCHMARKS = ("deblur_speed", "power_norm_speed")
 FEWSHOT = ("fewshot_omniglot_power_norms", "fewshot_cifar")
+EVENTS = ("event_deblur",)
+TEXT = ("text_classification",)
 SCRIPTS = {"fewshot_omniglot_power_norms": "fewshot_omniglot.py table"}  # result name -> script, where they differ
 
 
@@ -33,6 +35,8 @@ def main():
     text = fill(readme.read_text(), "models", markdown_table())
     text = fill(text, "benchmarks", benchmark_section())
     text = fill(text, "fewshot", benchmark_section(FEWSHOT))
+    text = fill(text, "events", benchmark_section(EVENTS))
+    text = fill(text, "text", benchmark_section(TEXT))
     readme.write_text(text)
 
 

@@ -21,6 +21,18 @@ import tensorflow_datasets as tfds
 from hgzoo.data.deblur_pairs import gopro_pairs
 
 
+def manual_splits(builder, dl_manager, dataset):
+    """``{"train": ..., "test": ...}`` example generators over ``manual_dir/train`` and ``manual_dir/test``."""
+    root = os.fspath(dl_manager.manual_dir)
+    splits = {}
+    for split in ("train", "test"):
+        folder = os.path.join(root, split)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"{folder} not found: manual_dir must hold {dataset}'s train/ and test/")
+        splits[split] = builder._generate_examples(folder)
+    return splits
+
+
 class GoproDeblur(tfds.core.GeneratorBasedBuilder):
     """GoPro blurry/sharp pairs (2103 train, 1111 test), read from ``manual_dir``."""
 
@@ -43,14 +55,7 @@ class GoproDeblur(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        root = os.fspath(dl_manager.manual_dir)
-        splits = {}
-        for split in ("train", "test"):
-            folder = os.path.join(root, split)
-            if not os.path.isdir(folder):
-                raise FileNotFoundError(f"{folder} not found: manual_dir must hold GoPro's train/ and test/")
-            splits[split] = self._generate_examples(folder)
-        return splits
+        return manual_splits(self, dl_manager, "GoPro")
 
     def _generate_examples(self, folder):
         for blur, sharp in gopro_pairs(folder):

@@ -29,6 +29,7 @@ import tensorflow_datasets as tfds
 
 from hgzoo.data.events import luminance, simulate_events, voxel_grid
 from hgzoo.data.images import read_image
+from hgzoo.data.tfds_gopro import manual_splits
 
 FPS = 240.0
 GAMMA = 2.2
@@ -70,14 +71,7 @@ class GoproEvents(tfds.core.GeneratorBasedBuilder):
         )
 
     def _split_generators(self, dl_manager):
-        root = os.fspath(dl_manager.manual_dir)
-        splits = {}
-        for split in ("train", "test"):
-            folder = os.path.join(root, split)
-            if not os.path.isdir(folder):
-                raise FileNotFoundError(f"{folder} not found: manual_dir must hold GOPRO_Large_all's train/ and test/")
-            splits[split] = self._generate_examples(folder)
-        return splits
+        return manual_splits(self, dl_manager, "GOPRO_Large_all")
 
     def _generate_examples(self, folder):
         config = self.builder_config

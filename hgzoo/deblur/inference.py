@@ -19,12 +19,32 @@ def _pad_to(x, mh, mw):
     return np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="symmetric")
 
 
-def _predict(model, x):
-    """One (H, W, 3) float image through the model, padded and cropped back."""
+def _predict(model, x, events=None):
+    """One (H, W, 3) float image (and its event voxels) through the model, padded and cropped back."""
     h, w = x.shape[:2]
     padded = _pad_to(x, *model.multiple_of)
-    y = model.predict_on_batch(padded[None])
+    if events is None:
+        y = model.predict_on_batch(padded[None])
+    else:
+        pad = ((0, padded.shape[0] - h), (0, padded.shape[1] - w), (0, 0))
+        y = model.predict_on_batch([padded[None], np.pad(events, pad)[None]])
     return np.asarray(y)[0, :h, :w]
+
+
+def _event_voxels(model, events, shape):
+    """The voxels to feed: None for image-only models, zeros when an event model gets none."""
+    bins = getattr(model, "event_bins", None)
+    if bins is None:
+        if events is not None:
+            raise ValueError(f"{type(model).__name__} takes no events; use an event model such as EventMPN")
+        return None
+    if events is None:
+        return np.zeros((*shape, bins), np.float32)  # EventMPN's documented image-only fallback
+    events = np.asarray(events, np.float32)
+    if events.shape != (*shape, bins):
+        raise ValueError(f"events must be a ({shape[0]}, {shape[1]}, {bins}) voxel grid for this image, got "
+                         f"shape {events.shape}")
+    return events
 
 
 def _starts(size, tile, overlap):
@@ -35,7 +55,7 @@ def _starts(size, tile, overlap):
     return starts + [size - tile]
 
 
-def _tiled(model, x, tile, overlap, progress):
+def _tiled(model, x, events, tile, overlap, progress):
     h, w = x.shape[:2]
     out = np.empty_like(x)
     grid = [(ys, xs) for ys in _starts(h, tile, overlap) for xs in _starts(w, tile, overlap)]
@@ -45,7 +65,8 @@ def _tiled(model, x, tile, overlap, progress):
 
         bar = keras.utils.Progbar(len(grid), unit_name="tile")
     for i, (ys, xs) in enumerate(grid):
-        y = _predict(model, x[ys:ys + tile, xs:xs + tile])
+        window = (slice(ys, ys + tile), slice(xs, xs + tile))
+        y = _predict(model, x[window], None if events is None else events[window])
         th, tw = y.shape[:2]
         y0 = overlap if ys > 0 else 0
         x0 = overlap if xs > 0 else 0
@@ -57,7 +78,7 @@ def _tiled(model, x, tile, overlap, progress):
     return out
 
 
-def deblur(model, image, tile="auto", overlap=32, progress=False):
+def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
     """Deblur one image with a deblurring model.
 
     Args:
@@ -72,6 +93,9 @@ def deblur(model, image, tile="auto", overlap=32, progress=False):
             whole-frame run: DMPHN's patches are cut relative to the input.
         overlap: pixels each tile shares with its neighbours (tiled mode).
         progress: show a progress bar over tiles.
+        events: for event models (:class:`~hgzoo.deblur.EventMPN`), the
+            exposure's (H, W, bins) voxel grid; None gives them empty voxels
+            (their image-only fallback).
 
     Returns:
         The deblurred image with the input's dtype and channels; integer
@@ -88,14 +112,15 @@ def deblur(model, image, tile="auto", overlap=32, progress=False):
     array = read_image(image) if isinstance(image, (str, os.PathLike)) else image
     x, info = to_float_rgb(array, name)
     h, w = x.shape[:2]
+    events = _event_voxels(model, events, (h, w))
     if tile == "auto":
         tile = AUTO_TILE if h * w > AUTO_TILE_PIXELS else None
     if tile is None:
-        y = _predict(model, x)
+        y = _predict(model, x, events)
     else:
         tile = int(tile)
         if tile < 2 * overlap + max(model.multiple_of):
             raise ValueError(f"tile {tile} is too small for overlap {overlap}; use at least "
                              f"{2 * overlap + max(model.multiple_of)}")
-        y = _tiled(model, x, tile, overlap, progress)
+        y = _tiled(model, x, events, tile, overlap, progress)
     return from_float(y, info)

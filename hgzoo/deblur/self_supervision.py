@@ -4,11 +4,12 @@ The journal version of DMPHN exposes the network to random rotations and
 scale changes and makes it robust to Gaussian noise; it publishes no code
 (``papers.md`` §2), so this is hgzoo's design, documented here:
 
-- **Equivariance**: for a transform T drawn each step (a 90° rotation by
-  k ∈ {0, 1, 2, 3}, only 0 and 2 for non-square crops, composed with a
-  rescaling by s from ``scales``, antialiased bilinear, sizes rounded to the
-  model's multiple), the model's output on T(x) should be T of
-  its output on x: ``‖f(T x) − sg[T f(x)]‖²``.
+- **Equivariance**: for transforms T = rotation by 90°·k (k drawn each step
+  from {0, 1, 2, 3}, only 0 and 2 for non-square crops) composed with a
+  rescaling by each s in ``scales`` (antialiased bilinear, sizes rounded to
+  the model's multiple), the model's output on T(x) should be T of its
+  output on x: the mean over scales of ``‖f(T x) − sg[T f(x)]‖²``. Each
+  scale costs one more forward and backward pass at that size.
 - **Noise invariance**: ``‖f(x + n) − sg[f(x)]‖²`` with n ~ N(0, σ²) on the
   image (event voxels are left as they are).
 
@@ -39,7 +40,8 @@ class SelfSupervision:
         noise_weight: weight of the noise term (0 turns it off).
         noise_std: σ of the Gaussian noise, in [0, 1] pixel units.
         rotations: draw 90° rotations (else only rescaling).
-        scales: rescaling factors to draw from; 1.0 keeps the size.
+        scales: rescaling factors, each used every step; 1.0 keeps the size
+            (rotation only). ``(0.5,)`` is the cheapest.
         seed: seed of the transform and noise draws.
 
     Example:
@@ -86,7 +88,10 @@ class SelfSupervision:
 
     def loss(self, model, x, y_pred):
         """The weighted auxiliary loss for a batch ``x`` whose clean prediction is ``y_pred``."""
-        inputs = dict(x) if isinstance(x, dict) else {"image": x}
+        names = [t.name for t in model.inputs]
+        inputs = dict(x) if isinstance(x, dict) else dict(zip(names, x)) if isinstance(x, (list, tuple)) else {
+            "image": x}
+        inputs = {name: ops.convert_to_tensor(value) for name, value in inputs.items()}
         target = ops.stop_gradient(ops.cast(y_pred, "float32"))
         seed = model._self_supervision_seed
         turns = self._turns(inputs["image"])
@@ -94,15 +99,14 @@ class SelfSupervision:
         if self.noise_weight > 0:
             image = inputs["image"]
             noisy = {**inputs, "image": image + self.noise_std * keras.random.normal(ops.shape(image), seed=seed)}
-            total = total + self.noise_weight * ops.mean(ops.square(_final(model(_pack(noisy, x), training=True))
+            total = total + self.noise_weight * ops.mean(ops.square(_final(model(_pack(noisy, x, names), training=True))
                                                                    - target))
         if self.equivariance_weight > 0:
             k = keras.random.randint((), 0, len(turns), seed=seed)
-            # The model is traced once per scale; the rotation is a cheap switch inside each branch.
-            branches = [self._branch(model, x, target, turns, k, s) for s in self.scales]
-            index = keras.random.randint((), 0, len(branches), seed=seed)
-            loss = ops.switch(index, branches, inputs) if len(branches) > 1 else branches[0](inputs)
-            total = total + self.equivariance_weight * loss
+            # Every scale each step: a model call inside a switch branch would trap the model's own
+            # random state (dropout seeds) in the branch on JAX. The rotation is a switch over tensors.
+            losses = [self._branch(model, x, target, turns, k, s, names)(inputs) for s in self.scales]
+            total = total + self.equivariance_weight * sum(losses) / len(losses)
         return total
 
     def _turns(self, image):
@@ -113,7 +117,7 @@ class SelfSupervision:
             return (0,)
         return (0, 1, 2, 3) if height == width else (0, 2)
 
-    def _branch(self, model, x, target, turns, k, scale):
+    def _branch(self, model, x, target, turns, k, scale, names):
         multiple = getattr(model, "multiple_of", (1, 1))
 
         def transform(t):
@@ -129,14 +133,19 @@ class SelfSupervision:
 
         def branch(inputs):
             transformed = {name: transform(ops.cast(v, "float32")) for name, v in inputs.items()}
-            output = _final(model(_pack(transformed, x), training=True))
+            output = _final(model(_pack(transformed, x, names), training=True))
             return ops.mean(ops.square(ops.cast(output, "float32") - transform(target)))
 
         return branch
 
 
-def _pack(inputs, like):
-    return inputs if isinstance(like, dict) else inputs["image"]
+def _pack(inputs, like, names):
+    """``inputs`` (a dict by input name) in the structure of ``like``: dict, list in input order, or one tensor."""
+    if isinstance(like, dict):
+        return inputs
+    if isinstance(like, (list, tuple)):
+        return [inputs[name] for name in names]
+    return inputs["image"]
 
 
 def _final(output):

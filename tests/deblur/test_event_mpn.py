@@ -100,3 +100,19 @@ def test_export_for_serving(tmp_path):
               np.pad(events, ((0, 0), (0, 6), (0, 2), (0, 0)))]
     expected = np.clip(model.predict(padded, verbose=0)[:, :18, :22], 0, 1)
     np.testing.assert_allclose(out["deblurred"].numpy(), expected, atol=1e-4)
+
+
+def test_deblur_helper_feeds_events_and_tiles():
+    model = EventMPN(**SMALL)
+    image, events = batch(1, 30, 44)
+    whole = hgzoo.deblur.deblur(model, image[0], events=events[0], tile=None)
+    assert model.multiple_of == (8, 4)  # 30 x 44 is padded to 32 x 44
+    padded = model.predict([np.pad(image, ((0, 0), (0, 2), (0, 0), (0, 0)), mode="symmetric"),
+                            np.pad(events, ((0, 0), (0, 2), (0, 0), (0, 0)))], verbose=0)
+    np.testing.assert_allclose(whole, np.clip(padded[0, :30, :44], 0, 1), atol=1e-4)
+    assert hgzoo.deblur.deblur(model, image[0], events=events[0], tile=24, overlap=4).shape == (30, 44, 3)
+    assert hgzoo.deblur.deblur(model, image[0]).shape == (30, 44, 3)  # no events: empty voxels
+    with pytest.raises(ValueError, match=r"events must be a \(30, 44, 3\) voxel grid"):
+        hgzoo.deblur.deblur(model, image[0], events=events[0, :10])
+    with pytest.raises(ValueError, match="DMPHN takes no events"):
+        hgzoo.deblur.deblur(DMPHN(levels=(1,)), image[0], events=events[0])

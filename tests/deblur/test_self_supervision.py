@@ -60,6 +60,8 @@ def test_event_model_transforms_both_inputs():
     x = {"image": images(2, 16), "events": np.random.default_rng(1).normal(size=(2, 16, 16, 2)).astype(np.float32)}
     history = model.fit(x, images(2, 16, 1), epochs=2, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+    as_list = model.self_supervision.loss(model, [x["image"], x["events"]], model([x["image"], x["events"]]))
+    assert np.isfinite(float(as_list)) and float(as_list) > 0
 
 
 def test_bad_settings():
