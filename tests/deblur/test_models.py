@@ -99,7 +99,7 @@ def test_offline_without_weights_explains_the_fix(tmp_path, monkeypatch):
 
 def test_create_model_and_listing():
     assert hgzoo.list_models("stack*") == ["stack_mpn", "stack_mpn_4_gopro"]
-    assert hgzoo.list_models(task="deblur", pretrained=False) == ["dmphn", "stack_mpn"]
+    assert hgzoo.list_models(task="deblur", pretrained=False) == ["dmphn", "event_mpn", "stack_mpn"]
     model = hgzoo.create_model("dmphn_1_2_4_8_gopro")  # architecture of the preset, random weights
     assert model.levels == (1, 2, 4, 8) and model.pretrained_cfg is None
     assert "pretrained" not in model.get_config()
