@@ -72,27 +72,42 @@ class DeblurModel(ZooModel):
         ``input_dtype="uint8"`` it takes 0-255 pixels and returns uint8 rounded
         half up.
         """
-        if input_dtype not in ("float32", "uint8"):
-            raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
-        mh, mw = self.multiple_of
+        check_serving_dtype(input_dtype)
 
         def serve(image):
-            x = ops.cast(image, "float32")
-            if input_dtype == "uint8":
-                x = x / 255.0
-            h, w = ops.shape(x)[1], ops.shape(x)[2]
-            x = ops.pad(x, [[0, 0], [0, (-h) % mh], [0, (-w) % mw], [0, 0]], mode="symmetric")
-            y = ops.clip(self(x, training=False)[:, :h, :w, :], 0.0, 1.0)
-            if input_dtype == "uint8":
-                y = ops.cast(ops.floor(y * 255.0 + 0.5), "uint8")
-            return {"deblurred": y}
+            return self.serve_padded(image, input_dtype, lambda x, pad: self(x, training=False))
 
         return {"image": ((None, None, None, 3), input_dtype)}, serve
+
+    def serve_padded(self, image, input_dtype, run):
+        """The serving body shared by deblurring models: scale, pad, ``run(x, pad)``, crop, clip, quantise.
+
+        ``image`` is pixels in ``input_dtype``; it is padded symmetrically to
+        :attr:`multiple_of` (``pad`` is the pad list, for padding other inputs
+        alike), ``run`` returns the model output, which is cropped back and
+        clipped to [0, 1] (uint8 rounded half up when the input was uint8).
+        """
+        mh, mw = self.multiple_of
+        x = ops.cast(image, "float32")
+        if input_dtype == "uint8":
+            x = x / 255.0
+        h, w = ops.shape(x)[1], ops.shape(x)[2]
+        pad = [[0, 0], [0, (-h) % mh], [0, (-w) % mw], [0, 0]]
+        y = ops.clip(run(ops.pad(x, pad, mode="symmetric"), pad)[:, :h, :w, :], 0.0, 1.0)
+        if input_dtype == "uint8":
+            y = ops.cast(ops.floor(y * 255.0 + 0.5), "uint8")
+        return {"deblurred": y}
 
     @property
     def input_contract(self):
         mh, mw = self.multiple_of
         return {"range": [0.0, 1.0], "dtype": "float32", "channels": 3, "multiple_of": [mh, mw]}
+
+
+def check_serving_dtype(input_dtype):
+    """Raise a clear error unless ``input_dtype`` is one deblurring models serve (float32 or uint8)."""
+    if input_dtype not in ("float32", "uint8"):
+        raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
 
 
 class MultiStageDeblurModel(DeblurModel):

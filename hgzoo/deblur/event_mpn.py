@@ -8,7 +8,7 @@ import keras
 from keras import ops
 
 from hgzoo.api_export import hgzoo_export
-from hgzoo.deblur.base import MultiStageDeblurModel, convert_torch_checkpoint
+from hgzoo.deblur.base import MultiStageDeblurModel, check_serving_dtype, convert_torch_checkpoint
 from hgzoo.deblur.dmphn import image_input, shift_in, shift_out
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels
 from hgzoo.models.search_space import Choice, Float, Int
@@ -199,6 +199,7 @@ class EventMPN(MultiStageDeblurModel):
                         target.assign(value)
 
     def get_config(self):
+        # init_from is not kept: the initial weights are part of what is saved, and a reload must not refetch them.
         return {**super().get_config(), "levels": list(self.levels), "event_bins": self.event_bins,
                 "num_stages": self.num_stages, "event_dropout": self.event_dropout, "init_from": None}
 
@@ -213,22 +214,11 @@ class EventMPN(MultiStageDeblurModel):
     def serving_signature(self, input_dtype="float32"):
         """Inputs ``image`` (float32 in [0, 1] or uint8) and ``events`` (float32 voxels, same H, W);
         output ``deblurred``. Sizes are padded to :attr:`multiple_of` inside and cropped back."""
-        if input_dtype not in ("float32", "uint8"):
-            raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
-        mh, mw = self.multiple_of
+        check_serving_dtype(input_dtype)
 
         def serve(image, events):
-            x = ops.cast(image, "float32")
-            if input_dtype == "uint8":
-                x = x / 255.0
-            h, w = ops.shape(x)[1], ops.shape(x)[2]
-            pad = [[0, 0], [0, (-h) % mh], [0, (-w) % mw], [0, 0]]
-            y = self({"image": ops.pad(x, pad, mode="symmetric"),
-                      "events": ops.pad(ops.cast(events, "float32"), pad)}, training=False)
-            y = ops.clip(y[:, :h, :w, :], 0.0, 1.0)
-            if input_dtype == "uint8":
-                y = ops.cast(ops.floor(y * 255.0 + 0.5), "uint8")
-            return {"deblurred": y}
+            return self.serve_padded(image, input_dtype, lambda x, pad: self(
+                {"image": x, "events": ops.pad(ops.cast(events, "float32"), pad)}, training=False))
 
         return {"image": ((None, None, None, 3), input_dtype),
                 "events": ((None, None, None, self.event_bins), "float32")}, serve

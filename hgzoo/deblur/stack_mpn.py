@@ -1,6 +1,5 @@
 """StackMPN: Stack(N)-DMPHN, stacked multi-patch networks (Zhang et al., CVPR 2019)."""
 
-
 from hgzoo.deblur.base import MultiStageDeblurModel, convert_torch_checkpoint
 from hgzoo.deblur.dmphn import image_input, shift_in, shift_out
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels

@@ -83,6 +83,8 @@ class FeatureExtractor:
         self.precision = precision
         self.device = device
         self.folder = resolve_backbone(self.backbone)
+        config = json.loads((self.folder / "config.json").read_text())
+        self.dim = int(config.get("hidden_size") or config.get("n_embd") or config["d_model"])  # D, the width
         self.cache_dir = None if cache_dir is False else (
             home_dir() / "text_features" if cache_dir is None else os.fspath(cache_dir))
         self._model = self._tokenizer = None
@@ -112,12 +114,6 @@ class FeatureExtractor:
         if bad:
             raise ValueError(f"{self.backbone} has {count} hidden states (embeddings + {count - 1} layers): "
                              f"layers must lie in [{-count}, {count - 1}], got {bad}")
-
-    @property
-    def dim(self):
-        """The embedding width D, read from the backbone's config."""
-        config = json.loads((self.folder / "config.json").read_text())
-        return int(config.get("hidden_size") or config.get("n_embd") or config["d_model"])
 
     def cache_path(self, texts):
         """The file this extractor's features of ``texts`` are cached in (None without a cache)."""
