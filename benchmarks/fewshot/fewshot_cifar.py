@@ -9,10 +9,10 @@ diverse than miniImageNet: it checks that the pipeline learns something
 transferable on natural images, nothing more. Compare it with nothing in the
 papers.
 
-    python benchmarks/fewshot_cifar.py --steps 600
+    python benchmarks/fewshot/fewshot_cifar.py --steps 400   # the run in benchmarks/results (the default)
 
 Data: ``$HGZOO_TEST_DATA/cifar10/cifar10-jpeg.tar.gz`` (default
-``../shared/data``). Results: ``benchmarks/results/fewshot_cifar.{json,md}``.
+``../shared/data``). Results: ``benchmarks/results/fewshot/fewshot_cifar.{json,md}``.
 """
 
 import argparse
@@ -23,8 +23,8 @@ import time
 import keras
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import peak_rss_mb, write  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
+from _report import data_dir, peak_rss_mb, write  # noqa: E402
 
 import hgzoo  # noqa: E402
 from hgzoo.fewshot import EpisodeSampler, ImageClasses, evaluate_episodes  # noqa: E402
@@ -34,8 +34,7 @@ TEST_CLASSES = ("dog", "frog", "horse", "ship", "truck")
 
 
 def load():
-    root = os.environ.get("HGZOO_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
-    path = os.path.join(root, "cifar10", "cifar10-jpeg.tar.gz")
+    path = data_dir("cifar10", "cifar10-jpeg.tar.gz")
     wanted = {f"train/{c}" for c in TRAIN_CLASSES} | {f"test/{c}" for c in TEST_CLASSES}
     pool = ImageClasses.from_folder(path, channels=3, classes=lambda name: name in wanted)
     train = [i for i, n in enumerate(pool.names) if n.startswith("train/")]
@@ -57,7 +56,7 @@ def pixel_prototype_accuracy(pool, shots, episodes=600, seed=7):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=600)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--episodes", type=int, default=600)
     args = parser.parse_args()
     start = time.time()
@@ -78,7 +77,7 @@ def main():
                      "pixel_prototype_accuracy": round(100 * pixel_prototype_accuracy(test_pool, shots), 2),
                      "train_steps": args.steps, "train_seconds": round(seconds), "peak_rss_mb": round(peak_rss_mb())})
         print(rows[-1], flush=True)
-    write("fewshot_cifar", rows, list(rows[0]),
+    write("fewshot", "fewshot_cifar", rows, list(rows[0]),
           notes="Proxy only: 5 training classes (CIFAR-10 train images), 5 unseen test classes (their test images), "
                 f"{args.episodes} test episodes of 5 queries per class; SoSN Conv-4 at 32×32, SigmE σ=100, "
                 "5-way 1-shot training episodes, Adam cosine from 1e-3. Accuracy in %, ± 95% CI.")

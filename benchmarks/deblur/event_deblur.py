@@ -4,7 +4,7 @@ Every triple (blurry image, event voxels, sharp image) comes from one real
 sharp photo: a virtual camera follows a random hand-shake path during the
 exposure, the blurry image is the mean of the frames along it, the sharp
 image its middle frame, and the events are simulated (ESIM-style, per-pixel
-threshold noise) from the same frames (``hgzoo.data.events``). Training
+threshold noise) from the same frames (``hgzoo.deblur.data.events``). Training
 photos: scikit-image ``astronaut``, ``coffee``, ``rocket``, scikit-learn's
 ``china.jpg`` and the real GoPro frame ``Istanbul_sharp1.png``; held-out
 test photos: scikit-image ``chelsea`` and scikit-learn's ``flower.jpg``.
@@ -21,9 +21,10 @@ encoders from zero, so at step 0 both are the same network):
 Then robustness: PSNR on the held-out triples rotated by 90°, rescaled by
 0.5, and with Gaussian noise σ = 0.03 on the blurry image.
 
-    HGZOO_WEIGHTS_DIR=../shared/data/dmphn python benchmarks/event_deblur.py --steps 400
+    HGZOO_WEIGHTS_DIR=../shared/data/dmphn python benchmarks/deblur/event_deblur.py --steps 500 --crop 64
 
-Results: ``benchmarks/results/event_deblur.{json,md}``. Needs ``hgzoo[dev]``.
+is the run in ``benchmarks/results/deblur/event_deblur.{json,md}`` (500 steps and 64×64 crops are
+also the defaults). Needs ``hgzoo[dev]``.
 """
 
 import argparse
@@ -35,13 +36,13 @@ import time
 import keras
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import peak_rss_mb, write  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
+from _report import data_dir, peak_rss_mb, write  # noqa: E402
 
 import hgzoo  # noqa: E402
-from hgzoo.data.events import render_event_blur  # noqa: E402
+from hgzoo.deblur.data.events import render_event_blur  # noqa: E402
 
-DATA = os.environ.get("HGZOO_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
+DATA = data_dir()
 BINS = 6
 
 
@@ -68,8 +69,8 @@ def render(pool, count, crop, seed):
 
 
 def psnr(a, b):
-    mse = np.mean((np.clip(a, 0, 1) - b) ** 2, axis=(1, 2, 3))
-    return float(np.mean(10 * np.log10(1.0 / np.maximum(mse, 1e-10))))
+    """Mean per-image PSNR of predictions ``a`` (clipped to [0, 1]) against ``b``."""
+    return float(np.mean(hgzoo.metrics.psnr(b, np.clip(a, 0, 1))))
 
 
 def build(kind):
@@ -121,9 +122,9 @@ def train(kind, data, steps, batch, lr, self_supervision, seed=0):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=400, help="training steps, a multiple of 50")
+    parser.add_argument("--steps", type=int, default=500, help="training steps, a multiple of 50")
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--crop", type=int, default=96)
+    parser.add_argument("--crop", type=int, default=64)
     parser.add_argument("--train-triples", type=int, default=800)
     parser.add_argument("--test-triples", type=int, default=48)
     parser.add_argument("--lr", type=float, default=1e-4)
@@ -146,7 +147,7 @@ def main():
              f"steps × batch {args.batch_size} of {args.crop}×{args.crop} crops from {args.train_triples} "
              f"pre-rendered triples, Adam {args.lr}, TensorFlow on {os.cpu_count()} CPU cores; peak memory "
              f"{peak_rss_mb():.0f} MB. Rotated: 90°; rescaled: ×0.5 (antialiased bilinear); noisy: σ 0.03.")
-    print(write("event_deblur", rows, columns, notes))
+    print(write("deblur", "event_deblur", rows, columns, notes))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
 """Spectral MaxExp: fast (repeated squaring) vs eigh path; and f32 vs bf16 pooling heads.
 
-    python benchmarks/power_norm_speed.py [--batch 64 --dim 256 --eta 16]
+    python benchmarks/layers/power_norm_speed.py [--batch 64 --dim 256 --eta 16]
 
-Writes results/power_norm_speed.{json,md}. Run on an otherwise idle machine.
+Writes ``benchmarks/results/layers/power_norm_speed.{json,md}``. Run on an otherwise idle machine.
 """
 
 import argparse
+import os
+import sys
 
 import keras
 import numpy as np
-from _report import median_seconds, write
 
-from hgzoo.layers import PowerNorm, SecondOrderPool
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
+from _report import median_seconds, write  # noqa: E402
+
+from hgzoo.layers import PowerNorm, SecondOrderPool  # noqa: E402
 
 
 def gradient_fn(layer):
@@ -84,8 +88,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     rows = spectral_rows(args.batch, args.dim, args.eta, args.repeats) + head_rows(args.repeats)
-    print(write("power_norm_speed", rows, ["case", "path", "forward_s", "forward_backward_s", "forward_speedup",
-                                           "forward_backward_speedup"]))
+    print(write("layers", "power_norm_speed", rows, ["case", "path", "forward_s", "forward_backward_s",
+                                                     "forward_speedup", "forward_backward_speedup"]))
 
 
 if __name__ == "__main__":

@@ -5,15 +5,15 @@ from brendenlake/omniglot, found in ``$HGZOO_TEST_DATA/omniglot`` (default
 ``../shared/data/omniglot``).
 
     # the sosn_omniglot preset recipe (resumes after a kill):
-    python benchmarks/fewshot_omniglot.py train --out runs/sosn_omniglot --epochs 30
+    python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot --epochs 30
     # evaluate weights: 20 runs (20-way 1-shot), 5-way 1/5-shot on held-out characters
-    python benchmarks/fewshot_omniglot.py evaluate --weights runs/sosn_omniglot/last.weights.h5
+    python benchmarks/fewshot/fewshot_omniglot.py evaluate --weights runs/sosn_omniglot/last.weights.h5
     # package it as the sosn_omniglot preset (weights/files, manifest entry, recipe)
-    python benchmarks/fewshot_omniglot.py publish --run runs/sosn_omniglot
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot
     # power-normalisation table, every variant with the same short budget
-    python benchmarks/fewshot_omniglot.py table --steps 150
+    python benchmarks/fewshot/fewshot_omniglot.py table --steps 150
 
-Results go to ``benchmarks/results/fewshot_omniglot*.json`` and ``.md``.
+``table`` writes ``benchmarks/results/fewshot/fewshot_omniglot_power_norms.{json,md}``.
 """
 
 import argparse
@@ -25,8 +25,8 @@ import time
 import keras
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
-from _report import write  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
+from _report import data_dir, write  # noqa: E402
 
 import hgzoo  # noqa: E402
 from hgzoo.fewshot import EpisodeSampler, evaluate_episodes, omniglot  # noqa: E402
@@ -38,8 +38,7 @@ PRESET_CONFIG = {"image_size": [28, 28], "channels": 1, "power_norm": "sigme", "
 
 
 def data_dir():
-    root = os.environ.get("HGZOO_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data"))
-    return os.path.join(root, "omniglot")
+    return data_dir("omniglot")
 
 
 def pools():
@@ -114,7 +113,7 @@ def publish(run, preset="sosn_omniglot"):
     import pathlib
     import subprocess
 
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     run = pathlib.Path(run)
     model = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
     model.load_weights(run / "last.weights.h5")
@@ -162,8 +161,8 @@ hgzoo's own few-shot preset, packaged in the wheel so `hgzoo.fewshot.SoSN(pretra
   the held-out background characters.
 
 ## Recipe
-    python benchmarks/fewshot_omniglot.py train --out {run} --epochs {len(log)}
-    python benchmarks/fewshot_omniglot.py publish --run {run}
+    python benchmarks/fewshot/fewshot_omniglot.py train --out {run} --epochs {len(log)}
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run {run}
 - `SoSN(**{json.dumps(PRESET_CONFIG)})`: Conv-4, SigmE σ = 100 on M/tr(M); raw 105×105 images are
   resized inside the model with Lanczos, standardised with the SoSN code's Omniglot statistics.
 - {len(log)} epochs × 100 episodes of 10-way 1-shot, 3 queries per class, batch 1 episode; MSE to
@@ -231,7 +230,7 @@ def main(argv=None):
                          "heldout_5way_1shot": round(100 * r["heldout_5way_1shot"]["accuracy"], 2),
                          "heldout_5way_1shot_ci95": round(100 * r["heldout_5way_1shot"]["ci95"], 2)})
             print(rows[-1], flush=True)
-        write("fewshot_omniglot_power_norms", rows, list(rows[0]),
+        write("fewshot", "fewshot_omniglot_power_norms", rows, list(rows[0]),
               notes=f"Every variant trained {args.steps} episodes (10-way 1-shot, 3 queries per class), Adam 1e-3 cosine; "
                     "accuracies in %; held-out: 300 episodes of 5-way 1-shot, 5 queries per class.")
 

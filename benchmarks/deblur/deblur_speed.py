@@ -1,12 +1,12 @@
 """Deblurring speed and memory: one 1280×720 frame, batch 1, per preset and precision.
 
-    python benchmarks/deblur_speed.py                 # all presets, float32 and mixed_bfloat16
-    HGZOO_WEIGHTS_DIR=../shared/data/dmphn python benchmarks/deblur_speed.py   # + PSNR on GoPro
+    python benchmarks/deblur/deblur_speed.py          # all presets, float32 and mixed_bfloat16
+    HGZOO_WEIGHTS_DIR=../shared/data/dmphn python benchmarks/deblur/deblur_speed.py --uhd   # + PSNR, 4K
 
 Each configuration runs in its own process so its peak memory is its own. With
 the authors' weights available it also reports PSNR against the sharp GoPro
 frame (../shared/data/gopro), so the cost of bfloat16 in quality is visible.
-Writes results/deblur_speed.{json,md}.
+Writes ``benchmarks/results/deblur/deblur_speed.{json,md}``.
 """
 
 import argparse
@@ -15,10 +15,11 @@ import os
 import subprocess
 import sys
 
-from _report import write
+BENCHMARKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")  # benchmarks/_report.py
+sys.path.insert(0, BENCHMARKS)
+from _report import data_dir, write  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DATA = os.environ.get("HGZOO_TEST_DATA", os.path.join(HERE, "..", "..", "shared", "data"))
+DATA = data_dir()
 
 CHILD = r"""
 import json, os, sys, numpy as np, keras
@@ -41,15 +42,15 @@ seconds = median_seconds(run, repeats=repeats)
 out = {"preset": preset, "precision": policy, "pretrained": pretrained, "frame": f"{width}x{height}",
        "tile": tile or "none", "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 if pretrained and (width, height) == (1280, 720) and os.path.exists(blur_path):
-    sharp = np.asarray(Image.open(os.path.join(data, "gopro", "Istanbul_sharp1.png")).convert("RGB")).astype(np.float64)
-    out["psnr_db"] = float(10 * np.log10(255**2 / np.mean((run().astype(np.float64) - sharp) ** 2)))
+    sharp = np.asarray(Image.open(os.path.join(data, "gopro", "Istanbul_sharp1.png")).convert("RGB"))
+    out["psnr_db"] = float(hgzoo.metrics.psnr(sharp, run(), max_value=255))
 print("RESULT " + json.dumps(out))
 """
 
 
 def run_child(preset, policy, repeats, width=1280, height=720, tile=0):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    cmd = [sys.executable, "-c", CHILD, HERE, preset, policy, str(repeats), str(width), str(height), DATA, str(tile)]
+    cmd = [sys.executable, "-c", CHILD, BENCHMARKS, preset, policy, str(repeats), str(width), str(height), DATA, str(tile)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
@@ -72,8 +73,8 @@ def main():
     if args.uhd:
         rows.append(run_child("dmphn_1_2_4_gopro", "float32", 1, 3840, 2160, tile=768))
         print(rows[-1], flush=True)
-    print(write("deblur_speed", rows, ["preset", "precision", "frame", "tile", "seconds", "peak_rss_mb",
-                                       "psnr_db", "pretrained"]))
+    print(write("deblur", "deblur_speed", rows, ["preset", "precision", "frame", "tile", "seconds", "peak_rss_mb",
+                                                 "psnr_db", "pretrained"]))
 
 
 if __name__ == "__main__":
