@@ -50,3 +50,7 @@ class BackboneUnavailableError(HgzooError, OSError):
 
 class InvalidEventsError(HgzooError, ValueError):
     """An event stream or event file whose arrays are missing, inconsistent or out of range."""
+
+
+class MissingExtraError(HgzooError, ImportError):
+    """A feature needs an optional dependency that is not installed; the message names the extra."""

@@ -1,4 +1,4 @@
-"""Image-quality metrics for images in [0, 1]: PSNR and SSIM (keras.ops only)."""
+"""Image-quality metrics, PSNR and SSIM, for images in [0, ``max_value``] (keras.ops only)."""
 
 import keras
 from keras import ops
@@ -9,10 +9,21 @@ __all__ = ["PSNR", "SSIM", "psnr", "ssim"]
 
 
 def psnr(y_true, y_pred, max_value=1.0):
-    """Per-image PSNR in dB over all pixels and channels: (B, H, W, C) -> (B,)."""
+    """PSNR in dB over all pixels and channels: (B, H, W, C) -> (B,), one image (H, W, C) -> ().
+
+    hgzoo's one PSNR: tensors or numpy arrays of any dtype (uint8 with
+    ``max_value=255``, floats in [0, 1] with the default), computed in float32.
+
+    Example:
+
+    >>> import numpy as np
+    >>> sharp = np.full((4, 4, 3), 100, np.uint8)
+    >>> round(float(psnr(sharp, sharp + 1, max_value=255)), 2)
+    48.13
+    """
     y_true = ops.cast(y_true, "float32")
     y_pred = ops.cast(y_pred, "float32")
-    mse = ops.mean(ops.square(y_true - y_pred), axis=(1, 2, 3))
+    mse = ops.mean(ops.square(y_true - y_pred), axis=(-3, -2, -1))
     return 10.0 * ops.log10(max_value**2 / ops.maximum(mse, 1e-12))
 
 

@@ -46,3 +46,20 @@ def test_metric_objects_average_over_batches():
 def test_small_images_use_a_smaller_window():
     a = np.random.default_rng(2).random((1, 8, 8, 1)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(ssim(a, a * 0.5)), [np_ssim(a[0], a[0] * 0.5, size=7)], rtol=1e-4)
+
+
+def np_psnr(a, b, max_value):
+    return 10 * np.log10(max_value**2 / np.mean((np.asarray(a, np.float64) - b) ** 2))
+
+
+def test_psnr_takes_single_numpy_images_uint8_and_float():
+    rng = np.random.default_rng(3)
+    sharp = rng.integers(0, 256, (37, 29, 3)).astype(np.uint8)
+    blurry = np.clip(sharp + rng.integers(-20, 21, sharp.shape), 0, 255).astype(np.uint8)
+    assert abs(float(psnr(sharp, blurry, max_value=255)) - np_psnr(sharp, blurry, 255)) < 1e-4
+    a, b = sharp / 255.0, blurry / 255.0
+    assert abs(float(psnr(a, b)) - np_psnr(a, b, 1.0)) < 1e-4
+    # a batch gives one value per image, each the single-image value
+    batch = np.asarray(psnr(np.stack([sharp, sharp]), np.stack([blurry, sharp // 2]), max_value=255))
+    expected = [np_psnr(sharp, blurry, 255), np_psnr(sharp, sharp // 2, 255)]
+    np.testing.assert_allclose(batch, expected, rtol=1e-5)

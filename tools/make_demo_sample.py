@@ -6,7 +6,7 @@
 import numpy as np
 import skimage.data
 
-from hgzoo.data.camera_shake import blur_image, random_kernel
+from hgzoo.deblur.data.camera_shake import blur_image, random_kernel
 from hgzoo.data.images import quantise, write_image
 
 rng = np.random.default_rng(2019)

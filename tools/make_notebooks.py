@@ -30,7 +30,7 @@ NOTEBOOKS = {
 blurry_path, sharp_path = sample_paths()
 blurry, sharp = read_image(blurry_path), read_image(sharp_path)
 result = hgzoo.deblur.deblur(model, blurry)   # any size; uint8 in, uint8 out
-psnr = lambda a: 10 * np.log10(255**2 / np.mean((a.astype(float) - sharp) ** 2))
+psnr = lambda a: float(hgzoo.metrics.psnr(sharp, a, max_value=255))
 print(f"PSNR blurry {psnr(blurry):.2f} dB -> deblurred {psnr(result):.2f} dB")"""),
         ("code", """from PIL import Image
 Image.fromarray(np.concatenate([blurry, result], axis=1))"""),
@@ -41,7 +41,7 @@ Image.fromarray(np.concatenate([blurry, result], axis=1))"""),
         ("markdown", "# Fine-tune with `model.fit`\n\nModels compile themselves (MSE, Adam, PSNR/SSIM). "
                      "Here: a few steps on synthetic camera shake of the packaged photo."),
         ("code", SETUP),
-        ("code", """from hgzoo.data.deblur_pairs import load_photos, synthetic_pairs
+        ("code", """from hgzoo.deblur.data.deblur_pairs import load_photos, synthetic_pairs
 from hgzoo.training import fit_resumable
 photos = load_photos([sample_paths()[1]])
 train = synthetic_pairs(photos, crop=64, batch_size=2, seed=0)

@@ -58,7 +58,7 @@ def main():
     args = parser.parse_args()
 
     import hgzoo
-    from hgzoo.data.deblur_pairs import load_photos, synthetic_pairs
+    from hgzoo.deblur.data.deblur_pairs import load_photos, synthetic_pairs
     from hgzoo.training import fit_resumable
 
     keras.utils.set_random_seed(0)

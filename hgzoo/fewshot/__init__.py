@@ -13,12 +13,12 @@ Example:
 1
 """
 
+from hgzoo.data.image_classes import ImageClasses
 from hgzoo.fewshot import omniglot
 from hgzoo.fewshot.base import RelationCrossEntropy
 from hgzoo.fewshot.episode_layers import EpisodeImages
 from hgzoo.fewshot.episodes import EpisodeSampler, check_episode
 from hgzoo.fewshot.evaluation import confidence_interval, evaluate_episodes
-from hgzoo.fewshot.image_classes import ImageClasses
 from hgzoo.fewshot.sosn import SoSN
 
 __all__ = ["EpisodeImages", "EpisodeSampler", "ImageClasses", "RelationCrossEntropy", "SoSN",

@@ -22,7 +22,7 @@ import zipfile
 import numpy as np
 from PIL import Image
 
-from hgzoo.fewshot.image_classes import ImageClasses
+from hgzoo.data.image_classes import ImageClasses
 
 
 def load_background(*paths, size=None):

@@ -14,7 +14,8 @@ an ImageNet licence). Put your copy in a folder and pass it as
 
 Every example has ``image``, ``label`` (the class folder name) and
 ``filename``; read them into episodes with
-:meth:`hgzoo.fewshot.ImageClasses.from_tfds`:
+:meth:`hgzoo.data.image_classes.ImageClasses.from_tfds`. The builders need
+the ``data`` extra (``pip install "hgzoo[data]"``):
 
 >>> import tensorflow_datasets as tfds
 >>> from hgzoo.fewshot.tfds_builders import MiniImagenetFewShot
@@ -29,19 +30,10 @@ Every example has ``image``, ``label`` (the class folder name) and
 import csv
 import os
 
-import tensorflow_datasets as tfds
+from hgzoo.config import require
+from hgzoo.data.tfds_manual import class_folders
 
-from hgzoo.fewshot.image_classes import IMAGE_SUFFIXES
-
-
-def _class_folders(folder):
-    """(class name, image path) for every image in ``folder/<class>/``, sorted."""
-    for name in sorted(os.listdir(folder)):
-        path = os.path.join(folder, name)
-        if os.path.isdir(path):
-            for f in sorted(os.listdir(path)):
-                if f.lower().endswith(IMAGE_SUFFIXES):
-                    yield name, os.path.join(path, f)
+tfds = require("tensorflow_datasets", "data")
 
 
 def _features(extra=None):
@@ -70,7 +62,7 @@ class MiniImagenetFewShot(tfds.core.GeneratorBasedBuilder):
         for split in ("train", "val", "test"):
             folder, table = os.path.join(root, split), os.path.join(root, f"{split}.csv")
             if os.path.isdir(folder):
-                splits[split] = self._generate(_class_folders(folder))
+                splits[split] = self._generate(class_folders(folder))
             elif os.path.isfile(table) and os.path.isdir(os.path.join(root, "images")):
                 splits[split] = self._generate(self._csv_rows(table, os.path.join(root, "images")))
             else:
@@ -122,7 +114,7 @@ class OpenMicFewShot(tfds.core.GeneratorBasedBuilder):
         if not domains:
             raise FileNotFoundError(f"{space}: expected source/ and/or target/ folders inside")
         for domain in domains:
-            for label, path in _class_folders(os.path.join(space, domain)):
+            for label, path in class_folders(os.path.join(space, domain)):
                 name = os.path.basename(path)
                 yield f"{domain}/{label}/{name}", {"image": path, "label": label, "filename": name,
                                                    "domain": domain}

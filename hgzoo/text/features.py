@@ -12,19 +12,14 @@ import warnings
 
 import numpy as np
 
-from hgzoo.config import home_dir
+from hgzoo.config import home_dir, require
 from hgzoo.text.backbones import DEFAULT_BACKBONE, fingerprint, resolve_backbone
 
 POOLINGS = ("mean", "mean_unmasked", "first")
 
 
 def _torch_and_transformers():
-    try:
-        import torch
-        import transformers
-    except ImportError:
-        raise ImportError("text feature extraction needs PyTorch and transformers: pip install 'hgzoo[text]'") from None
-    return torch, transformers
+    return require("torch", "text"), require("transformers", "text")
 
 
 def _texts_digest(texts):

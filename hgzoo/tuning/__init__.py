@@ -1,5 +1,9 @@
 """Keras Tuner sweeps over hgzoo models, built through their normal constructors.
 
+Keras Tuner is the ``tune`` extra (``pip install "hgzoo[tune]"``); it is
+imported when :class:`HyperModel` is first used, so ``import hgzoo`` works
+without it.
+
 Example:
 
 >>> import keras_tuner, hgzoo
@@ -13,6 +17,16 @@ Example:
 >>> best = hgzoo.deblur.DMPHN(**hm.model_kwargs(tuner.get_best_hyperparameters()[0]))  # doctest: +SKIP
 """
 
-from hgzoo.tuning.hypermodel import HyperModel
-
 __all__ = ["HyperModel"]
+
+
+def __getattr__(name):
+    if name == "HyperModel":
+        from hgzoo.tuning.hypermodel import HyperModel
+
+        return HyperModel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

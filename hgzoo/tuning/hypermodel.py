@@ -1,9 +1,11 @@
 """HyperModel: a keras-tuner HyperModel over any hgzoo model class."""
 
 import keras
-import keras_tuner
 
+from hgzoo.config import require
 from hgzoo.models.search_space import Choice, Float, Int
+
+keras_tuner = require("keras_tuner", "tune")
 
 TRAINING_KEYS = ("learning_rate", "batch_size", "epochs")
 

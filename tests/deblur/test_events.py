@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hgzoo.data.events import (EventStream, read_events, render_event_blur, simulate_events, voxel_grid,
+from hgzoo.deblur.data.events import (EventStream, read_events, render_event_blur, simulate_events, voxel_grid,
                                write_events)
 from hgzoo.errors import InvalidEventsError
 
@@ -133,8 +133,8 @@ def test_tfds_gopro_events_builder(tmp_path):
     import tensorflow_datasets as tfds
     from PIL import Image
 
-    from hgzoo.data.events import luminance
-    from hgzoo.data.tfds_gopro_events import GAMMA, GoproEvents, GoproEventsConfig
+    from hgzoo.deblur.data.events import luminance
+    from hgzoo.deblur.data.tfds_gopro_events import GAMMA, GoproEvents, GoproEventsConfig
 
     rng = np.random.default_rng(0)
     manual = tmp_path / "GOPRO_Large_all"

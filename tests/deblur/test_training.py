@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hgzoo.data import camera_shake, deblur_pairs
+from hgzoo.deblur.data import camera_shake, deblur_pairs
 
 
 def _write_gopro(root, sequences=2, frames=2, size=(40, 48)):
@@ -121,7 +121,7 @@ def test_training_resumes_after_kill(tmp_path):
 def test_tfds_builder_reads_manual_dir_only(tmp_path):
     import tensorflow_datasets as tfds
 
-    from hgzoo.data.tfds_gopro import GoproDeblur
+    from hgzoo.deblur.data.tfds_gopro import GoproDeblur
 
     manual = tmp_path / "GOPRO_Large"
     _write_gopro(manual / "train", sequences=2, frames=2)
