@@ -29,6 +29,7 @@ MOVED = {
     "hgzoo.data.tfds_gopro": "hgzoo.deblur.data.tfds_gopro",
     "hgzoo.data.tfds_gopro_events": "hgzoo.deblur.data.tfds_gopro_events",
     "hgzoo.fewshot.image_classes": "hgzoo.data.image_classes",
+    "hgzoo.fewshot.tfds_builders": "hgzoo.fewshot.data.tfds_builders",
 }
 
 

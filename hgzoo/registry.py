@@ -1,8 +1,8 @@
 """The model registry: names, tasks, presets and ``pretrained=`` handling.
 
-``@register_model(task=...)`` makes a :class:`~hgzoo.models.ZooModel` subclass
-public: it registers it with Keras serialization (``hgzoo>Class``), lists it
-under a snake-case name, and gives its constructor the ``pretrained``
+``@register_model(task=..., name=...)`` makes a :class:`~hgzoo.models.ZooModel`
+subclass public: it registers it with Keras serialization (``hgzoo>Class``),
+lists it under its explicit snake-case name, and gives its constructor the ``pretrained``
 argument (``False``, ``True``, a preset id, or a path to a ``.weights.h5``).
 ``pretrained`` is never part of the model's config, so loading a saved model
 never downloads anything.
@@ -27,10 +27,6 @@ from hgzoo.errors import UnknownPresetError
 from hgzoo.weights import manifest
 
 _MODELS = {}
-
-
-def _snake(name):
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
 def registered_name(cls):
@@ -107,23 +103,25 @@ def _wrap_init(cls):
     cls.__init__ = __init__
 
 
-def register_model(task, name=None):
+def register_model(task, name):
     """Class decorator: make a ZooModel public under ``task`` and ``name``.
 
     Args:
-        task: the family, e.g. ``"deblur"``.
-        name: the snake-case architecture name; defaults to the class name in
-            snake case (``StackMPN`` -> ``stack_mpn``).
+        task: the family, e.g. ``"deblur"`` (a family's package name).
+        name: the architecture name, lower-case words joined by ``_``
+            (``"stack_mpn"``); given explicitly so that renaming a class
+            never renames its model.
     """
+    if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name or ""):
+        raise ValueError(f"model name {name!r}: use lower-case words joined by '_', e.g. 'stack_mpn'")
 
     def decorate(cls):
-        arch = name or _snake(cls.__name__)
-        if arch in _MODELS and _MODELS[arch] is not cls:
-            raise ValueError(f"model name {arch!r} is already registered by {_MODELS[arch]}")
+        if name in _MODELS and _MODELS[name] is not cls:
+            raise ValueError(f"model name {name!r} is already registered by {_MODELS[name]}")
         cls.task = task
-        cls.arch_name = arch
+        cls.arch_name = name
         _wrap_init(cls)
-        _MODELS[arch] = hgzoo_export(cls)
+        _MODELS[name] = hgzoo_export(cls)
         return cls
 
     return decorate

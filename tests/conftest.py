@@ -1,4 +1,10 @@
-"""Shared fixtures: real data location, an isolated offline hgzoo home, no network."""
+"""Shared fixtures (real data location, an isolated offline hgzoo home, no network) and the marker report.
+
+Markers (declared in pyproject.toml, the one set): ``slow`` (deselected by default; ``pytest -m slow``),
+``requires_data`` (added here to every test that reads ../shared/data through the ``shared_data``
+fixture; skipped with the reason when the data is absent) and ``jax`` (CI's JAX pass runs these).
+The run ends with a count of the tests that did not run, and why.
+"""
 
 import os
 import socket
@@ -67,3 +73,25 @@ def weights_dir(monkeypatch, dmphn_mirror):
     """HGZOO_WEIGHTS_DIR pointing at the official checkpoints."""
     monkeypatch.setenv("HGZOO_WEIGHTS_DIR", str(dmphn_mirror))
     return dmphn_mirror
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "shared_data" in item.fixturenames:
+            item.add_marker(pytest.mark.requires_data)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    stats = terminalreporter.stats
+    deselected = stats.get("deselected", [])
+    slow = sum(1 for item in deselected if item.get_closest_marker("slow"))
+    skipped = [r for r in stats.get("skipped", []) if r.when in ("setup", "call")]
+    no_data = sum(1 for r in skipped if "requires_data" in r.keywords)
+    terminalreporter.write_sep("-", "tests that did not run")
+    terminalreporter.write_line(f"{slow} slow, deselected (run them with: pytest -m slow)")
+    if len(deselected) > slow:
+        terminalreporter.write_line(f"{len(deselected) - slow} others deselected by -m / -k")
+    terminalreporter.write_line(f"{no_data} requires_data, skipped: real data not found at {data_dir()}"
+                                if no_data else f"0 requires_data skipped (real data at {data_dir()})")
+    if len(skipped) > no_data:
+        terminalreporter.write_line(f"{len(skipped) - no_data} skipped for other reasons (listed above)")

@@ -63,7 +63,7 @@ def test_cli_sweep_prints_table(tmp_path, real_pairs, capsys):
         (tmp_path / kind).mkdir()
         for i, im in enumerate(images[:4]):
             Image.fromarray((im * 255).astype(np.uint8)).save(tmp_path / kind / f"{i}.png")
-    assert main(["tune", "deblur", "--pairs", str(tmp_path / "blur"), str(tmp_path / "sharp"), "--crop", "16",
+    assert main(["deblur", "tune", "--pairs", str(tmp_path / "blur"), str(tmp_path / "sharp"), "--crop", "16",
                  "--batch-size", "2", "--max-trials", "2", "--epochs", "1", "--steps-per-epoch", "1",
                  "--validation-steps", "1", "--out", str(tmp_path / "sweep")]) == 0
     out = capsys.readouterr().out

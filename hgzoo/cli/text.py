@@ -8,6 +8,13 @@ Examples::
 Training embeds every text once with the frozen backbone (cached on disk, so
 a rerun skips it), then fits the head resumably: killing the process and
 running the same command again continues from the last finished epoch.
+
+Example:
+
+>>> import numpy as np
+>>> from hgzoo.cli.text import macro_f1
+>>> macro_f1(np.array([0, 0, 1]), np.array([0, 1, 1]), 2)
+0.6666666666666666
 """
 
 import json
@@ -16,8 +23,9 @@ import os
 import numpy as np
 
 
-def add_arguments(verbs):
-    p = verbs.add_parser("train", help="train an LLMEmbed head on a text<TAB>label file")
+def add_actions(actions):
+    """Add train and predict to ``hgzoo text`` (``actions``: its argparse sub-parsers)."""
+    p = actions.add_parser("train", help="train an LLMEmbed head on a text<TAB>label file")
     p.add_argument("--data", required=True, help="training TSV: text<TAB>label (a 'sentence label' header is skipped)")
     p.add_argument("--val", help="validation TSV; the weights with the best validation loss are kept")
     p.add_argument("--out", required=True, help="run folder: model.keras, metrics.json, resume state")
@@ -36,13 +44,15 @@ def add_arguments(verbs):
     p.add_argument("--sigma", type=float, default=0.01, help="SigmE strength on the co-occurrence matrix")
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=train)
 
-    p = verbs.add_parser("predict", help="classify a TSV (or one-text-per-line file) with a trained head")
+    p = actions.add_parser("predict", help="classify a TSV (or one-text-per-line file) with a trained head")
     p.add_argument("--model", required=True, help="a run folder from 'hgzoo text train' or its model.keras")
     p.add_argument("--data", required=True, help="TSV with labels (scored) or without (--unlabelled)")
     p.add_argument("--unlabelled", action="store_true", help="the file has texts only, one per line")
     p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
     p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
+    p.set_defaults(func=predict)
 
 
 def macro_f1(y_true, y_pred, num_classes):
@@ -64,7 +74,7 @@ def _dataset(x, y, batch_size, shuffle, seed):
     return ds.batch(batch_size)
 
 
-def run_train(args):
+def train(args):
     import keras
 
     from hgzoo.text import FeatureExtractor, LLMEmbed, read_tsv
@@ -123,7 +133,7 @@ def _load_head(path):
     return head
 
 
-def run_predict(args):
+def predict(args):
     import keras
 
     from hgzoo.text import FeatureExtractor, read_tsv

@@ -22,7 +22,7 @@ def shift_out(y, name):
     return keras.layers.Rescaling(1.0, offset=0.5, name=name, dtype="float32")(y)
 
 
-@register_model(task="deblur")
+@register_model(task="deblur", name="dmphn")
 class DMPHN(DeblurModel):
     """DMPHN(1), (1-2), (1-2-4) or (1-2-4-8): multi-patch hierarchical deblurring.
 

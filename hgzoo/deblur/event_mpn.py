@@ -9,7 +9,7 @@ from keras import ops
 
 from hgzoo.api_export import hgzoo_export
 from hgzoo.deblur.base import MultiStageDeblurModel, check_serving_dtype, convert_torch_checkpoint
-from hgzoo.deblur.dmphn import image_input, shift_in, shift_out
+from hgzoo.deblur.dmphn import DMPHN, image_input, shift_in, shift_out
 from hgzoo.deblur.hierarchy import Hierarchy, multiple_of, validate_levels
 from hgzoo.models.search_space import Choice, Float, Int
 from hgzoo.registry import register_model
@@ -113,7 +113,7 @@ class EventMPN(MultiStageDeblurModel):
     Inputs (a dict, or a list in this order): ``image`` (B, H, W, 3) in [0, 1]
     and ``events`` (B, H, W, bins),
     the events recorded during the exposure as a polarity-signed voxel grid
-    (:func:`hgzoo.data.events.voxel_grid`, bins spread over the exposure).
+    (:func:`hgzoo.deblur.data.events.voxel_grid`, bins spread over the exposure).
     Output: the sharp image, as DMPHN.
 
     Design (the paper publishes no code; ``papers.md`` §2):
@@ -187,9 +187,7 @@ class EventMPN(MultiStageDeblurModel):
         return super().call(inputs, training=training, mask=mask)
 
     def _load_image_path(self, source):
-        import hgzoo
-
-        dmphn = hgzoo.deblur.DMPHN(levels=self.levels, pretrained=source)
+        dmphn = DMPHN(levels=self.levels, pretrained=source)
         for layer in dmphn.layers:
             if hasattr(layer, "assign_torch"):
                 names = [layer.name] if self.num_stages == 1 else [

@@ -7,7 +7,7 @@ from hgzoo.models.search_space import Choice, Int
 from hgzoo.registry import register_model
 
 
-@register_model(task="deblur")
+@register_model(task="deblur", name="stack_mpn")
 class StackMPN(MultiStageDeblurModel):
     """Stack(N)-DMPHN: N multi-patch stages, each refining the previous output.
 

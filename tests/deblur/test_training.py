@@ -164,7 +164,7 @@ def test_two_workers_train_in_sync(tmp_path):
     for index in range(2):
         config = {"cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CONFIG": json.dumps(config), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        cmd = [sys.executable, "-m", "hgzoo.cli.main", "train", "deblur", "--pairs", str(tmp_path / "blur"),
+        cmd = [sys.executable, "-m", "hgzoo.cli.main", "deblur", "train", "--pairs", str(tmp_path / "blur"),
                str(tmp_path / "sharp"), "--levels", "1", "--crop", "16", "--batch-size", "2", "--epochs", "2",
                "--steps-per-epoch", "2", "--seed", str(index), "--strategy", "multi-worker",
                "--out", str(tmp_path / "run")]

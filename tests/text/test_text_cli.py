@@ -1,9 +1,14 @@
 """``hgzoo text train`` / ``predict`` end to end on a tiny backbone, and their errors."""
 
+import json
+import re
+
+import keras
 import numpy as np
+import pytest
 
 from hgzoo.cli.main import main
-from hgzoo.text.cli import macro_f1
+from hgzoo.cli.text import macro_f1
 
 POSITIVE = ["a fine film", "good movie", "a very good film", "the film is fine", "good"]
 NEGATIVE = ["dull", "a bad movie", "the movie is dull", "not good", "very bad"]
@@ -23,23 +28,32 @@ def test_train_then_predict(tiny_backbone, tmp_path, capsys):
             str(tiny_backbone), "--layers", "-1", "-2", "--epochs", "3", "--batch-size", "8",
             "--cache-dir", str(tmp_path / "cache")]
     assert main(args) == 0
-    assert (out / "model.keras").is_file() and (out / "metrics.json").is_file()
     assert not (out / "backup").exists()  # the resume state is dropped once training finished
-    assert "validation accuracy" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["train_texts"] == len(rows) * 4 and metrics["classes"] == ["neg", "pos"]
+    printed = re.search(r"validation accuracy (\d+\.\d\d)%, macro-F1 (\d+\.\d\d)%", capsys.readouterr().out)
+    assert printed.groups() == (f"{metrics['val_accuracy']:.2f}", f"{metrics['val_macro_f1']:.2f}")
+    head = keras.saving.load_model(out / "model.keras")
+    assert head.class_names == ["neg", "pos"] and head.encoder["layers"] == [-1, -2]
 
     predictions = tmp_path / "predictions.tsv"
     assert main(["text", "predict", "--model", str(out), "--data", str(val), "--output", str(predictions),
                  "--cache-dir", str(tmp_path / "cache")]) == 0
-    assert "accuracy" in capsys.readouterr().out
     lines = [line.split("\t") for line in predictions.read_text().splitlines()]
-    assert len(lines) == len(rows) and {l[1] for l in lines} <= {"neg", "pos"}
-    assert all(0.0 <= float(l[2]) <= 1.0 for l in lines)
+    assert [l[0] for l in lines] == [t for t, _ in rows]  # every text, in order
+    assert {l[1] for l in lines} <= {"neg", "pos"} and all(0.5 <= float(l[2]) <= 1.0 for l in lines)
+    accuracy = 100 * np.mean([l[1] == label for l, (_, label) in zip(lines, rows)])
+    # the same head on the same file: predict's score is train's validation score
+    assert f"accuracy {accuracy:.2f}%, macro-F1 {metrics['val_macro_f1']:.2f}% on {len(rows)} texts" \
+        in capsys.readouterr().out
+    assert accuracy == pytest.approx(metrics["val_accuracy"])
 
     unlabelled = tmp_path / "texts.txt"
     unlabelled.write_text("a good film\nvery dull\n")
     assert main(["text", "predict", "--model", str(out / "model.keras"), "--data", str(unlabelled),
                  "--unlabelled", "--cache-dir", str(tmp_path / "cache")]) == 0
-    assert len(capsys.readouterr().out.strip().splitlines()) == 2
+    assert [line.split("\t")[1] for line in capsys.readouterr().out.strip().splitlines()] == \
+        ["a good film", "very dull"]
 
 
 def test_clear_errors(tiny_backbone, tmp_path, capsys):
@@ -47,9 +61,10 @@ def test_clear_errors(tiny_backbone, tmp_path, capsys):
     bad.write_text("a fine film\tpos\nno label\n")
     assert main(["text", "train", "--data", str(bad), "--out", str(tmp_path / "run"),
                  "--backbone", str(tiny_backbone)]) == 2
-    assert "line 2: expected 'text<TAB>label'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("hgzoo text train: error:") and "line 2: expected 'text<TAB>label'" in err
     assert main(["text", "predict", "--model", str(tmp_path / "nowhere"), "--data", str(bad)]) == 2
-    assert "no trained head" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("hgzoo text predict: error: no trained head")
 
 
 def test_macro_f1():
