@@ -129,3 +129,71 @@ def test_manifest_is_valid_and_joins_registry():
     for preset in manifest.all_presets().values():
         assert preset.arch in classes, f"{preset.id} names unregistered {preset.arch}"
         assert preset.task == hgzoo.get_model_class(preset.id).task
+
+
+def _dead_pid():
+    """The PID of a process that has exited (reaped, so os.kill(pid, 0) fails)."""
+    import subprocess
+    import sys
+
+    return int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+
+
+def test_stale_parts_are_cleaned_live_ones_kept(tmp_path):
+    import os
+    import time
+
+    preset, wfile, _ = _preset(tmp_path)
+    folder = store.cache_path(preset, wfile).parent
+    folder.mkdir(parents=True)
+    dead = folder / f"{wfile.name}.part-{_dead_pid()}"
+    live = folder / f"{wfile.name}.part-{os.getppid()}"  # a live process writing: never touched
+    old = folder / f"{wfile.name}.part-{os.getppid()}9"
+    for part in (dead, live, old):
+        part.write_bytes(b"half a file")
+    os.utime(old, (time.time() - 3 * 86400,) * 2)  # nobody wrote to it for days (a reused PID, or no process)
+    assert store.locate(preset, wfile) is None  # the next read of that folder cleans it
+    assert sorted(p.name for p in folder.iterdir() if ".part-" in p.name) == [live.name]
+
+
+def test_a_read_never_cleans_while_a_writer_holds_the_lock(tmp_path):
+    preset, wfile, _ = _preset(tmp_path)
+    target = store.cache_path(preset, wfile)
+    target.parent.mkdir(parents=True)
+    part = target.parent / f"{target.name}.part-{_dead_pid()}"
+    part.write_bytes(b"half")
+    with store._lock(target) as locked:
+        assert locked
+        assert store.locate(preset, wfile) is None
+        assert part.exists()
+    store.locate(preset, wfile)
+    assert not part.exists()
+
+
+def test_download_cleans_stale_parts(tmp_path, monkeypatch):
+    preset, wfile, _ = _preset(tmp_path, urls="file")
+    target = store.cache_path(preset, wfile)
+    target.parent.mkdir(parents=True)
+    (target.parent / f"{target.name}.part-{_dead_pid()}").write_bytes(b"half")
+    monkeypatch.setenv("HGZOO_OFFLINE", "0")
+    assert store.fetch(preset, wfile, progress=False) == target
+    assert not list(target.parent.glob("*.part-*"))
+
+
+def test_killed_conversion_part_is_cleaned_and_a_failed_one_leaves_none(tmp_path):
+    preset = manifest.get("dmphn_1_2_4_gopro")
+    path = store.converted_path(preset)
+    path.parent.mkdir(parents=True)
+    stale = path.with_name(f"{path.stem}.part-{_dead_pid()}.weights.h5")
+    stale.write_bytes(b"half a conversion")
+    assert store.load_converted(preset) is None and not stale.exists()
+
+    def fail(part):
+        part.write_bytes(b"half")
+        raise RuntimeError("converter crashed")
+
+    with pytest.raises(RuntimeError):
+        store.save_converted(preset, fail)
+    assert not list(path.parent.glob("*.part-*"))
+    assert store.save_converted(preset, lambda p: p.write_bytes(b"converted")) == path

@@ -6,16 +6,29 @@ that, with stable input/output names taken from the model's
 ``serving_signature()`` (deblurring: ``image`` -> ``deblurred``), and a metadata
 file ``assets.extra/hgzoo.json`` (preset, weight hashes, versions, input
 contract). The exported graph needs neither hgzoo nor Keras to run.
+
+A version is written beside its final folder as ``.<version>.tmp-<pid>``
+(TF Serving only loads all-digit folder names), reloaded to check its
+signature, and only then renamed into place; an export that fails leaves any
+existing version as it was. Leftovers of killed exports are cleaned up by the
+next export into the same folder.
 """
 
 import json
 import os
+import re
 import shutil
+import time
 
 import keras
 import numpy as np
 
+from hgzoo.errors import ExportError
 from hgzoo.version import __version__
+
+# .<version>.tmp-<pid>: an export being written; .<version>.old-<pid>: a replaced version during the swap.
+_LEFTOVER = re.compile(r"\.(?P<version>\d+)\.(?P<kind>tmp|old)-(?P<pid>\d+)")
+_STALE_AFTER_S = 24 * 3600  # nobody wrote to it for a day: stale even if its PID was reused
 
 
 def _signature_of(model, input_dtype):
@@ -25,6 +38,17 @@ def _signature_of(model, input_dtype):
     return model.serving_signature(input_dtype)
 
 
+def _shape_checked(serve, specs):
+    """``serve`` with each input checked against its spec's shape when the graph runs: a loaded signature does
+    not check shapes, and a wrong rank can reach a kernel that aborts the server (oneDNN's convolutions do)."""
+    import tensorflow as tf
+
+    def checked(*inputs):
+        return serve(*[tf.ensure_shape(x, shape) for x, (shape, _) in zip(inputs, specs.values())])
+
+    return checked
+
+
 def export_for_serving(model, base_dir, version=1, input_dtype="float32", overwrite=False):
     """Write ``model`` as ``base_dir/<version>/`` for TensorFlow Serving.
 
@@ -32,12 +56,18 @@ def export_for_serving(model, base_dir, version=1, input_dtype="float32", overwr
         model: an hgzoo model (it defines ``serving_signature``).
         base_dir: the model's folder on the serving host (``--model_base_path``).
         version: a positive integer; an existing version folder is never
-            replaced unless ``overwrite=True``.
+            replaced unless ``overwrite=True``, and then only once the new
+            one has been written and reloaded.
         input_dtype: ``"float32"`` (pixels in [0, 1]) or ``"uint8"`` (0-255,
             scaled inside the graph; outputs uint8 too).
 
     Returns:
         The version folder written.
+
+    Raises:
+        FileExistsError: the version exists and ``overwrite`` is False.
+        ExportError: writing or reloading the export failed (nothing was
+            replaced; the message says why).
     """
     if keras.backend.backend() != "tensorflow":
         raise RuntimeError("SavedModel export needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
@@ -46,23 +76,106 @@ def export_for_serving(model, base_dir, version=1, input_dtype="float32", overwr
     version = int(version)
     if version < 1:
         raise ValueError(f"version must be a positive integer, got {version}")
-    path = os.path.join(os.fspath(base_dir), str(version))
-    if os.path.exists(path):
-        if not overwrite:
-            raise FileExistsError(f"{path} exists; TF Serving versions are immutable: use a new --version "
-                                  "or overwrite=True")
-        shutil.rmtree(path)
+    base_dir = os.fspath(base_dir)
+    path = os.path.join(base_dir, str(version))
+    _clean_leftovers(base_dir)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; TF Serving versions are immutable: use a new --version "
+                              "or overwrite=True")
     specs, serve = _signature_of(model, input_dtype)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serving_default", serve,
-                         input_signature=[tf.TensorSpec(shape, dtype, name=name)
-                                          for name, (shape, dtype) in specs.items()])
-    tmp = f"{path}.tmp-{os.getpid()}"
-    archive.write_out(tmp, verbose=False)
-    _write_metadata(tmp, model, specs, input_dtype)
-    os.replace(tmp, path)
+    tmp = os.path.join(base_dir, f".{version}.tmp-{os.getpid()}")
+    try:
+        try:
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            archive.add_endpoint("serving_default", _shape_checked(serve, specs),
+                                 input_signature=[tf.TensorSpec(shape, dtype, name=name)
+                                                  for name, (shape, dtype) in specs.items()])
+            archive.write_out(tmp, verbose=False)
+            _write_metadata(tmp, model, specs, input_dtype)
+        except Exception as e:
+            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ExportError(f"exporting {type(model).__name__} as {path} failed: {reason}; "
+                              + ("the existing version was left as it was" if os.path.exists(path) else
+                                 "nothing was written")) from e
+        _check_reloads(tmp, specs, path)
+        _swap_in(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return path
+
+
+def _check_reloads(folder, specs, path):
+    """Load the SavedModel back and compare its serving signature's inputs with ``specs`` (runs nothing)."""
+    import tensorflow as tf
+
+    kept = "; the existing version, if any, was left as it was"
+    try:
+        signature = tf.saved_model.load(folder).signatures["serving_default"]
+        _, inputs = signature.structured_input_signature
+        found = {name: spec.dtype.name for name, spec in inputs.items()}
+        outputs = signature.structured_outputs
+    except Exception as e:  # a broken SavedModel raises anything from a protobuf error to KeyError
+        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ExportError(f"the export for {path} does not reload: {reason}{kept}") from e
+    expected = {name: dtype for name, (_, dtype) in specs.items()}
+    if found != expected or not outputs:
+        raise ExportError(f"the export for {path} reloads with serving_default inputs {found} and outputs "
+                          f"{list(outputs or ())}, expected inputs {expected}{kept}")
+
+
+def _swap_in(tmp, path):
+    """Rename ``tmp`` to ``path``; an existing ``path`` is set aside first and deleted last."""
+    if not os.path.exists(path):
+        os.rename(tmp, path)
+        return
+    base_dir, version = os.path.split(path)
+    aside = os.path.join(base_dir, f".{version}.old-{os.getpid()}")
+    os.rename(path, aside)
+    try:
+        os.rename(tmp, path)
+    except OSError:
+        os.rename(aside, path)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _pid_alive(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the age alone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _clean_leftovers(base_dir):
+    """Remove what killed exports left in ``base_dir``; a version set aside mid-swap is put back.
+
+    Folders of a live export (its PID running, written to within a day) are never touched.
+    """
+    try:
+        entries = list(os.scandir(base_dir))
+    except OSError:  # no base folder yet
+        return
+    now = time.time()
+    for entry in entries:
+        match = _LEFTOVER.fullmatch(entry.name)
+        if not match or int(match["pid"]) == os.getpid():
+            continue
+        try:
+            if _pid_alive(int(match["pid"])) and now - entry.stat().st_mtime < _STALE_AFTER_S:
+                continue
+            version = os.path.join(base_dir, match["version"])
+            if match["kind"] == "old" and not os.path.exists(version):
+                os.rename(entry.path, version)  # killed between the two renames of a swap
+            else:
+                shutil.rmtree(entry.path)
+        except OSError:  # gone meanwhile, or not ours to delete: leave it
+            continue
 
 
 def _write_metadata(path, model, specs, input_dtype):

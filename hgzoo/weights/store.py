@@ -9,9 +9,11 @@ Lookup order for each file of a preset, read at call time:
 3. the content-addressed cache ``$HGZOO_HOME/weights/<preset>/<sha256[:16]>/<name>``;
 4. a download from the listed URLs, unless ``HGZOO_OFFLINE=1``.
 
-Every file is sha256-verified before use. Downloads go to a ``.part`` file that
-is hashed and renamed into place under a lock; a cache hit makes no network
-call. When nothing works, :class:`~hgzoo.errors.WeightsUnavailableError` names
+Every file is sha256-verified before use. Downloads and conversions go to a
+``.part-<pid>`` file that is hashed and renamed into place under a lock; parts
+left by a killed process are deleted the next time the store writes or reads
+that folder (never one a live process is writing). A cache hit makes no
+network call. When nothing works, :class:`~hgzoo.errors.WeightsUnavailableError` names
 the preset, file, hash, every place searched and how to fix it.
 
 Example:
@@ -23,7 +25,9 @@ Example:
 import contextlib
 import hashlib
 import os
+import re
 import shutil
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -33,6 +37,8 @@ from hgzoo.errors import WeightsIntegrityError, WeightsUnavailableError
 from hgzoo.weights import manifest
 
 _CHUNK = 1 << 20
+_PART = re.compile(r".*\.part-(?P<pid>\d+)(\.weights\.h5)?")
+_STALE_AFTER_S = 24 * 3600  # a part nobody wrote to for a day is stale even if its PID was reused
 
 
 def sha256_file(path):
@@ -45,21 +51,88 @@ def sha256_file(path):
 
 
 @contextlib.contextmanager
-def _lock(path):
-    """An exclusive advisory lock on ``path`` + ``.lock`` (no-op where fcntl is missing)."""
+def _lock(path, blocking=True):
+    """An exclusive advisory lock on ``path`` + ``.lock``; yields whether it was taken.
+
+    Non-blocking, it yields False when another process holds it. Where fcntl is
+    missing (Windows) it locks nothing and yields True.
+    """
     lock_path = Path(f"{path}.lock")
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a") as handle:
         try:
             import fcntl
         except ImportError:  # Windows: fall back to no locking
-            yield
+            yield True
             return
-        fcntl.flock(handle, fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX if blocking else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pid_alive(pid):
+    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the age alone
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def remove_stale_parts(folder, pattern=_PART):
+    """Delete the temporary files in ``folder`` that killed writers left behind.
+
+    A file whose name fully matches ``pattern`` (a regex with a ``pid`` group,
+    the writer's process id) is stale when that process is gone, or when
+    nobody wrote to it for a day (its PID reused). A part that a live process
+    is writing is never deleted. Returns the paths removed.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / f"x.pkl.part-{os.getpid()}").write_bytes(b"being written")
+    >>> remove_stale_parts(folder)
+    []
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # no such folder, or unreadable: nothing to clean
+        return removed
+    now = time.time()
+    for entry in entries:
+        match = pattern.fullmatch(entry.name)
+        if not match or int(match["pid"]) == os.getpid():
+            continue
+        try:
+            stale = not _pid_alive(int(match["pid"])) or now - entry.stat().st_mtime > _STALE_AFTER_S
+            if stale:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:  # gone meanwhile, or a read-only cache: leave it
+            continue
+    return removed
+
+
+def _remove_stale_parts_if_idle(target):
+    """Clean ``target``'s folder on a read, only while no process holds its lock (no one is writing)."""
+    folder = target.parent
+    if not folder.is_dir() or not any(_PART.fullmatch(name) for name in os.listdir(folder)):
+        return
+    try:
+        with _lock(target, blocking=False) as locked:
+            if locked:
+                remove_stale_parts(folder)
+    except OSError:  # a read-only cache: reading must still work
+        pass
 
 
 def cache_path(preset, wfile):
@@ -91,6 +164,7 @@ def candidates(preset, wfile):
 
 def locate(preset, wfile):
     """The verified local copy of ``wfile``, or None. A corrupt copy raises."""
+    _remove_stale_parts_if_idle(cache_path(preset, wfile))
     for _, path in candidates(preset, wfile):
         if path.is_file():
             return _verify(path, wfile)
@@ -163,6 +237,7 @@ def fetch(preset, wfile, progress=True):
     with _lock(target):
         if target.is_file():  # another process finished it while we waited
             return _verify(target, wfile)
+        remove_stale_parts(target.parent)
         for url in wfile.urls:
             try:
                 return _download(url, target, wfile, progress)
@@ -209,6 +284,7 @@ def converted_path(preset):
 def load_converted(preset):
     """A verified converted weights file from the cache, or None."""
     path = converted_path(preset)
+    _remove_stale_parts_if_idle(path)
     sidecar = Path(f"{path}.sha256")
     if not (path.is_file() and sidecar.is_file()):
         return None
@@ -228,11 +304,15 @@ def save_converted(preset, write_fn):
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _lock(path):
+            remove_stale_parts(path.parent)
             part = path.with_name(f"{path.stem}.part-{os.getpid()}.weights.h5")
-            write_fn(part)
-            digest = sha256_file(part)
-            os.replace(part, path)
-            Path(f"{path}.sha256").write_text(digest + "\n")
+            try:
+                write_fn(part)
+                digest = sha256_file(part)
+                os.replace(part, path)
+                Path(f"{path}.sha256").write_text(digest + "\n")
+            finally:
+                part.unlink(missing_ok=True)
         return path
     except OSError:
         return None
