@@ -28,12 +28,25 @@ class WeightsIntegrityError(HgzooError, OSError):
     """A weights file does not have the sha256 its manifest pins."""
 
 
+class WeightsMismatchError(HgzooError, ValueError):
+    """A weights file that is not a Keras ``.weights.h5``, or whose weights (names, shapes, count) are not the model's."""
+
+
+class InvalidConfigError(HgzooError, ValueError):
+    """A saved model config (e.g. a ``.keras`` file's) with a key that loading must not act on."""
+
+
 class UnsafeCheckpointError(HgzooError, pickle.UnpicklingError):
     """A checkpoint pickle refers to something other than plain tensors."""
 
 
 class InvalidImageError(HgzooError, ValueError):
     """An image file or array that cannot be used as model input."""
+
+
+class OutputPathError(HgzooError, OSError):
+    """An output hgzoo cannot or will not write: it would replace an input or an existing file (without
+    overwrite), two inputs map to it, or its folder is a file or not writable."""
 
 
 class InvalidEpisodeError(HgzooError, ValueError):
@@ -54,3 +67,11 @@ class InvalidEventsError(HgzooError, ValueError):
 
 class MissingExtraError(HgzooError, ImportError):
     """A feature needs an optional dependency that is not installed; the message names the extra."""
+
+
+class ResumeError(HgzooError, OSError):
+    """A training run's resume checkpoint cannot be loaded: every copy is unreadable or another model's."""
+
+
+class ExportError(HgzooError, RuntimeError):
+    """A model export that failed or did not reload; the version it was to replace is left as it was."""
