@@ -30,32 +30,107 @@ from hgzoo.tuning.sweep import TUNERS
 DEFAULT_ACTION = "run"
 
 
+def output_plan(inputs, folder, compare=False, overwrite=False):
+    """``[(input, [output, compare output?]), ...]`` for ``hgzoo deblur run``, or an error if it would lose data.
+
+    Each input ``dir/name.ext`` becomes ``folder/name.png`` (and
+    ``folder/name_compare.png``). Refused before any work: an output that is
+    an input (by path or by file identity: links, case), two inputs mapping
+    to one output, an existing output without ``overwrite``, an output
+    folder that is a file or not writable. The same input given twice is
+    deblurred once.
+    """
+    from hgzoo.errors import OutputPathError
+
+    def key(path):  # names that differ only in case are one file on macOS and Windows: treat them as one
+        return os.path.normcase(os.path.realpath(path)).casefold()
+
+    def identity(path):
+        st = os.stat(path)
+        return st.st_dev, st.st_ino
+
+    _check_output_folder(folder)
+    first = {}
+    for path in inputs:
+        first.setdefault(os.path.realpath(path), path)
+    unique = list(first.values())
+    files = [path for path in unique if os.path.isfile(path)]  # the others fail when read, writing nothing
+    input_keys = {key(path): path for path in files}
+    input_files = {identity(path): path for path in files}
+    plan, owner, existing = [], {}, []
+    for path in unique:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(path)))[0]
+        outs = [os.path.join(folder, f"{stem}{suffix}.png") for suffix in ("", "_compare")[:1 + bool(compare)]]
+        for out in outs if os.path.isfile(path) else ():
+            same = input_keys.get(key(out)) or (os.path.isfile(out) and input_files.get(identity(out)))
+            if same:
+                raise OutputPathError(f"{out} would replace the input {same}; hgzoo never overwrites an input: "
+                                      "choose another output folder (-o)")
+            if key(out) in owner:
+                raise OutputPathError(f"{owner[key(out)]} and {path} would both be written to {out}; "
+                                      "deblur them into different output folders (-o)")
+            owner[key(out)] = path
+            if os.path.isdir(out):
+                raise OutputPathError(f"{out}: is a folder; move it away to write the output")
+            if os.path.lexists(out) and not overwrite:
+                existing.append(out)
+        plan.append((path, outs))
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise OutputPathError(f"{existing[0]} exists{more}; pass --overwrite to replace existing outputs")
+    return plan
+
+
+def _check_output_folder(folder):
+    """A clear error now if ``folder`` cannot be a writable folder (not after deblurring every image)."""
+    from hgzoo.errors import OutputPathError
+
+    existing = os.path.abspath(folder)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise OutputPathError(f"{folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputPathError(f"{folder}: permission denied; cannot write in {existing}")
+
+
 def run(args):
     import keras
     import numpy as np
 
     import hgzoo
-    from hgzoo.cli.general import side_by_side
+    from hgzoo.cli.general import load_model, side_by_side
     from hgzoo.data.images import from_float, read_image, to_float_rgb, write_image
+    from hgzoo.errors import HgzooError
 
     def as_rgb8(image):
         x, info = to_float_rgb(image)
         return from_float(x, type(info)(np.dtype(np.uint8), 3))
 
-    model = hgzoo.create_model(args.model, pretrained=True)
-    os.makedirs(args.output, exist_ok=True)
-    bar = keras.utils.Progbar(len(args.inputs), unit_name="image") if len(args.inputs) > 1 else None
-    for i, path in enumerate(args.inputs):
-        image = read_image(path)
-        result = hgzoo.deblur.deblur(model, image, tile=args.tile or "auto", progress=bar is None)
-        stem = os.path.splitext(os.path.basename(path))[0]
-        out = write_image(os.path.join(args.output, f"{stem}.png"), result)
-        if args.compare:
-            write_image(os.path.join(args.output, f"{stem}_compare.png"), side_by_side(as_rgb8(image), as_rgb8(result)))
+    plan = output_plan(args.inputs, args.output, args.compare, args.overwrite)
+    model = load_model(args.model)
+    if getattr(model, "task", None) != "deblur":
+        raise ValueError(f"{args.model} is not a deblurring model; see 'hgzoo list --task deblur'")
+    bar = keras.utils.Progbar(len(plan), unit_name="image") if len(plan) > 1 else None
+    failures = []
+    for i, (path, outs) in enumerate(plan):
+        try:
+            image = read_image(path)
+            result = hgzoo.deblur.deblur(model, image, tile=args.tile or "auto", progress=bar is None)
+            write_image(outs[0], result)
+            if args.compare:
+                write_image(outs[1], side_by_side(as_rgb8(image), as_rgb8(result)))
+            if not bar:
+                print(outs[0])
+        except (HgzooError, OSError, ValueError) as e:  # one bad file must not stop the batch
+            failures.append((e, str(e) if str(e).startswith(path) else f"{path}: {e}"))
         if bar:
             bar.update(i + 1)
-        else:
-            print(out)
+    if len(plan) == 1 and failures:
+        (error, message), = failures
+        raise error if message == str(error) else HgzooError(message) from error
+    if failures:
+        raise HgzooError(f"{len(failures)} of {len(plan)} images failed: " + "; ".join(m for _, m in failures))
     return 0
 
 
@@ -139,12 +214,22 @@ def _add_data_arguments(p):
 
 def add_actions(actions):
     """Add run, train and tune to ``hgzoo deblur`` (``actions``: its argparse sub-parsers)."""
-    p = actions.add_parser("run", help="deblur image files (the default: 'hgzoo deblur IMG...')")
+    p = actions.add_parser(
+        "run", help="deblur image files (the default: 'hgzoo deblur IMG...')",
+        description="Deblur image files: each INPUT dir/NAME.ext becomes OUT/NAME.png, at the input's bit depth "
+                    "(16-bit and float inputs give 16-bit PNGs), upright by its EXIF orientation.",
+        epilog="Nothing is lost: an input is never overwritten (an output that would replace one is refused: "
+               "choose another -o), two inputs with the same NAME are refused, an existing output is replaced "
+               "only with --overwrite, and every output is written atomically. A file that fails is reported at "
+               "the end, after the others are written (exit status 2).")
     p.add_argument("inputs", nargs="+", metavar="INPUT")
-    p.add_argument("-o", "--output", default="deblurred", help="output folder (default: ./deblurred)")
-    p.add_argument("--model", default="stack_mpn_4_gopro", help="preset id (default: stack_mpn_4_gopro)")
+    p.add_argument("-o", "--output", default="deblurred", metavar="OUT",
+                   help="output folder (default: ./deblurred); it must not be where an output would replace an input")
+    p.add_argument("--model", default="stack_mpn_4_gopro",
+                   help="preset id or a .keras file (default: stack_mpn_4_gopro)")
     p.add_argument("--tile", type=int, default=0, help="tile side for large images (default: auto)")
-    p.add_argument("--compare", action="store_true", help="also write <stem>_compare.png side by side")
+    p.add_argument("--compare", action="store_true", help="also write NAME_compare.png side by side")
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never an input)")
     p.set_defaults(func=run)
 
     p = actions.add_parser("train", help="train or fine-tune a deblurring model with model.fit, resumably")

@@ -82,18 +82,25 @@ class DeblurModel(ZooModel):
     def serve_padded(self, image, input_dtype, run):
         """The serving body shared by deblurring models: scale, pad, ``run(x, pad)``, crop, clip, quantise.
 
-        ``image`` is pixels in ``input_dtype``; it is padded symmetrically to
-        :attr:`multiple_of` (``pad`` is the pad list, for padding other inputs
-        alike), ``run`` returns the model output, which is cropped back and
+        ``image`` is (B, H, W, 3) pixels in ``input_dtype``, any H, W >= 1; it
+        is padded to :attr:`multiple_of` by mirroring (repeatedly when the
+        image is smaller than the padding, as :func:`hgzoo.deblur.deblur`
+        pads); ``pad`` is the pad list, for padding other inputs alike (with
+        zeros). ``run`` returns the model output, which is cropped back and
         clipped to [0, 1] (uint8 rounded half up when the input was uint8).
+        A wrong rank or channel count is a clear error (in an exported graph,
+        from the export's shape check); so is an empty image whose size is
+        known when tracing.
         """
         mh, mw = self.multiple_of
-        x = ops.cast(image, "float32")
+        x = ops.cast(check_serving_image(image), "float32")
         if input_dtype == "uint8":
             x = x / 255.0
         h, w = ops.shape(x)[1], ops.shape(x)[2]
         pad = [[0, 0], [0, (-h) % mh], [0, (-w) % mw], [0, 0]]
-        y = ops.clip(run(ops.pad(x, pad, mode="symmetric"), pad)[:, :h, :w, :], 0.0, 1.0)
+        padded = ops.take(ops.take(x, mirrored_indices(h, h + pad[1][1]), axis=1),
+                          mirrored_indices(w, w + pad[2][1]), axis=2)
+        y = ops.clip(run(padded, pad)[:, :h, :w, :], 0.0, 1.0)
         if input_dtype == "uint8":
             y = ops.cast(ops.floor(y * 255.0 + 0.5), "uint8")
         return {"deblurred": y}
@@ -102,6 +109,29 @@ class DeblurModel(ZooModel):
     def input_contract(self):
         mh, mw = self.multiple_of
         return {"range": [0.0, 1.0], "dtype": "float32", "channels": 3, "multiple_of": [mh, mw]}
+
+
+def mirrored_indices(size, padded_size):
+    """Indices extending ``range(size)`` to ``padded_size`` by mirroring, again and again when the padding is
+    longer than ``size``: numpy's ``"symmetric"`` padding (TF's MirrorPad refuses a pad longer than the image)."""
+    i = ops.arange(padded_size) % (2 * size)
+    return ops.where(i < size, i, 2 * size - 1 - i)
+
+
+def check_serving_image(image, name="image"):
+    """``image`` if it is a non-empty (B, H, W, 3) batch as far as its static shape tells, else a clear error.
+
+    Shapes known only when the graph runs are checked there by
+    :func:`hgzoo.export.export_for_serving` (against the signature's shapes).
+    """
+    shape = tuple(image.shape)
+    if len(shape) != 4:
+        raise ValueError(f"{name} must be (B, H, W, 3): rank 4, got shape {shape}")
+    if shape[3] is not None and shape[3] != 3:
+        raise ValueError(f"{name} must be (B, H, W, 3) with 3 channels (RGB), got shape {shape}")
+    if 0 in shape[1:3]:
+        raise ValueError(f"{name} must be (B, H, W, 3) and not empty, got shape {shape}")
+    return image
 
 
 def check_serving_dtype(input_dtype):

@@ -85,7 +85,10 @@ def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
         model: a deblurring model (e.g. ``hgzoo.deblur.StackMPN(pretrained=True)``).
         image: a file path, or an array (H, W), (H, W, 1), (H, W, 3) or
             (H, W, 4) of uint8, uint16 or float in [0, 1]. Alpha is kept as is;
-            grayscale is deblurred as RGB and averaged back.
+            grayscale is deblurred as RGB and averaged back. Files are read
+            at full depth (16-bit stays 16-bit) and turned upright by their
+            EXIF orientation; floats outside [0, 1] (e.g. 0-255 values) are
+            an error, not a guess (rules: :mod:`hgzoo.data.images`).
         tile: None (whole frame), an int tile side, or ``"auto"`` (whole frame
             up to 1280×736 pixels, else 768-pixel tiles). Tiles are padded (mirrored)
             to the model's multiple; they overlap by ``overlap`` pixels and
@@ -98,7 +101,9 @@ def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
             (their image-only fallback).
 
     Returns:
-        The deblurred image with the input's dtype and channels; integer
+        The deblurred image with the input's dtype and channels (a 16-bit
+        input gives a 16-bit result, to write with
+        :func:`hgzoo.data.images.write_image` as a 16-bit PNG); integer
         outputs are clipped and rounded half up, float outputs clipped to [0, 1].
 
     Example:
