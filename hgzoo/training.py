@@ -19,17 +19,16 @@ import io
 import json
 import math
 import os
-import re
+import pathlib
 import shutil
 import warnings
 
 import keras
 
 from hgzoo.errors import ResumeError
-from hgzoo.weights.store import remove_stale_parts
+from hgzoo.files import remove_leftovers, replace_atomically
 
 _STATE = "hgzoo_resume"  # JSON in each resume checkpoint: {"epoch": next epoch, "logs": [one dict per epoch]}
-_TMP = re.compile(r"\..*\.tmp-(?P<pid>\d+)(\.weights\.h5)?")
 
 
 def fit_resumable(model, dataset, out_dir, epochs, steps_per_epoch=None, validation_data=None,
@@ -70,7 +69,7 @@ def fit_resumable(model, dataset, out_dir, epochs, steps_per_epoch=None, validat
         model._initial_epoch = None  # a later plain fit() must not inherit the resumed epoch
     history.history = {key: [logs[key] for logs in run.logs if key in logs] for key in _keys(run.logs)}
     history.epoch = list(range(len(run.logs)))
-    _write_atomically(os.path.join(out_dir, "history.json"), json.dumps(history.history, indent=1))
+    _write_text(os.path.join(out_dir, "history.json"), json.dumps(history.history, indent=1))
     return history
 
 
@@ -94,7 +93,7 @@ class _RunFolder(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         for folder in (self.out_dir, self.backup):
-            remove_stale_parts(folder, _TMP)
+            remove_leftovers(folder)
         epoch, self.logs = self._restore()
         self.model._initial_epoch = epoch
         self._write_log()
@@ -142,14 +141,10 @@ class _RunFolder(keras.callbacks.Callback):
         current = self.logs[-1].get(self.best_by, math.nan) if self.best_by else math.nan
         if current < self.best:
             self.best = current
-            _save_weights_atomically(self.model, os.path.join(self.out_dir, "best.weights.h5"))
-        _save_weights_atomically(self.model, os.path.join(self.out_dir, "last.weights.h5"))
+            _save_weights(self.model, os.path.join(self.out_dir, "best.weights.h5"))
+        _save_weights(self.model, os.path.join(self.out_dir, "last.weights.h5"))
         os.makedirs(self.backup, exist_ok=True)
-        tmp = _save_weights_atomically(self.model, self.latest, {"epoch": epoch + 1, "logs": self.logs},
-                                       keep_tmp=True)
-        if os.path.exists(self.latest):
-            os.replace(self.latest, self.previous)
-        os.replace(tmp, self.latest)
+        _save_weights(self.model, self.latest, {"epoch": epoch + 1, "logs": self.logs}, keep=self.previous)
         self._write_log()
 
     def on_train_end(self, logs=None):
@@ -165,7 +160,7 @@ class _RunFolder(keras.callbacks.Callback):
         writer = csv.DictWriter(text, ["epoch", *sorted(_keys(self.logs))], lineterminator="\n")
         writer.writeheader()
         writer.writerows({"epoch": i, **row} for i, row in enumerate(self.logs))
-        _write_atomically(self.log, text.getvalue())
+        _write_text(self.log, text.getvalue())
 
 
 def _keys(logs):
@@ -183,37 +178,19 @@ def _read_log(path):
             for epoch in sorted(rows)]
 
 
-def _save_weights_atomically(model, path, state=None, keep_tmp=False):
-    """``model.save_weights(path)`` through a temporary file renamed into place (``state`` stored inside).
+def _save_weights(model, path, state=None, keep=None):
+    """``model.save_weights(path)`` atomically, with ``state`` stored inside (see replace_atomically's ``keep``)."""
 
-    With ``keep_tmp`` the finished temporary file is returned instead, for the caller to rename.
-    """
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name[:-len('.weights.h5')]}.tmp-{os.getpid()}.weights.h5")
-    try:
+    def write(tmp):
         model.save_weights(tmp)
         if state is not None:
             import h5py
 
             with h5py.File(tmp, "r+") as f:
                 f[_STATE] = json.dumps(state)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        if keep_tmp:
-            return tmp
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+
+    replace_atomically(path, write, suffix=".weights.h5", keep=keep)
 
 
-def _write_atomically(path, text):
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.tmp-{os.getpid()}")
-    with open(tmp, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+def _write_text(path, text):
+    replace_atomically(path, lambda tmp: pathlib.Path(tmp).write_text(text))

@@ -17,14 +17,14 @@ from hgzoo._families import FAMILIES, FAMILY_NAMES, PLANNED_ARROWS
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "hgzoo"
 
-KERNEL = ("hgzoo._families", "hgzoo._moved", "hgzoo.api_export", "hgzoo.config", "hgzoo.errors", "hgzoo.samples", "hgzoo.version")
+KERNEL = ("hgzoo._families", "hgzoo._moved", "hgzoo.api_export", "hgzoo.config", "hgzoo.errors", "hgzoo.files", "hgzoo.samples", "hgzoo.version")
 CORE = ("hgzoo.distribute", "hgzoo.metrics", "hgzoo.models", "hgzoo.registry", "hgzoo.training")
 
 # part -> (what it is, the parts it may import). "family" stands for every
 # family: its own modules plus the public API (the package) of the families it
 # declares in hgzoo/_families.py `builds_on`.
 RULES = {
-    "kernel": ("errors, config, api_export, version, _families, _moved, samples: import nothing of hgzoo but each other",
+    "kernel": ("errors, config, files, api_export, version, _families, _moved, samples: import nothing of hgzoo but each other",
                ("kernel",)),
     "layers": ("hgzoo/layers: Keras layers, know no model", ("kernel", "layers")),
     "weights": ("hgzoo/weights: manifests, the file store, the safe checkpoint reader; know no architecture",

@@ -33,15 +33,16 @@ Example:
 import dataclasses
 import io
 import os
+import pathlib
 import struct
 import sys
-import uuid
 import zlib
 
 import numpy as np
 from PIL import Image
 
 from hgzoo.errors import InvalidImageError, OutputPathError
+from hgzoo.files import replace_atomically
 
 MAX_PIXELS = 1 << 28  # 268 megapixels: beyond that, assume a mistake
 FLOAT_SLACK = 0.1  # floats within this of [0, 1] are clipped; further out is an error
@@ -268,7 +269,7 @@ def _png16(array):
 
 
 def _replace_atomically(path, data):
-    """Write ``data`` to a temporary file beside ``path``, sync it, rename it over ``path``."""
+    """Write ``data`` to ``path`` atomically, with one clear error when the place cannot be written."""
     folder = os.path.dirname(os.path.abspath(path))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -276,21 +277,12 @@ def _replace_atomically(path, data):
         raise OutputPathError(f"{path}: {_first_file(folder)} is a file, not a folder") from None
     except PermissionError:
         raise OutputPathError(f"{path}: permission denied; cannot create the folder {folder}") from None
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # 0o666: the umask applies, as for any file
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        replace_atomically(path, lambda tmp: pathlib.Path(tmp).write_bytes(data))
     except PermissionError:
         raise OutputPathError(f"{path}: permission denied; cannot write in {folder}") from None
     except OSError as e:
         raise OutputPathError(f"{path}: cannot write it ({e.strerror or e})") from None
-    finally:
-        if os.path.lexists(tmp):
-            os.remove(tmp)
 
 
 def _first_file(folder):

@@ -18,17 +18,16 @@ import json
 import os
 import re
 import shutil
-import time
 
 import keras
 import numpy as np
 
 from hgzoo.errors import ExportError
+from hgzoo.files import is_stale
 from hgzoo.version import __version__
 
 # .<version>.tmp-<pid>: an export being written; .<version>.old-<pid>: a replaced version during the swap.
 _LEFTOVER = re.compile(r"\.(?P<version>\d+)\.(?P<kind>tmp|old)-(?P<pid>\d+)")
-_STALE_AFTER_S = 24 * 3600  # nobody wrote to it for a day: stale even if its PID was reused
 
 
 def _signature_of(model, input_dtype):
@@ -140,18 +139,6 @@ def _swap_in(tmp, path):
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _pid_alive(pid):
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the age alone
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
 def _clean_leftovers(base_dir):
     """Remove what killed exports left in ``base_dir``; a version set aside mid-swap is put back.
 
@@ -161,13 +148,12 @@ def _clean_leftovers(base_dir):
         entries = list(os.scandir(base_dir))
     except OSError:  # no base folder yet
         return
-    now = time.time()
     for entry in entries:
         match = _LEFTOVER.fullmatch(entry.name)
         if not match or int(match["pid"]) == os.getpid():
             continue
         try:
-            if _pid_alive(int(match["pid"])) and now - entry.stat().st_mtime < _STALE_AFTER_S:
+            if not is_stale(entry.path, int(match["pid"])):
                 continue
             version = os.path.join(base_dir, match["version"])
             if match["kind"] == "old" and not os.path.exists(version):

@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from hgzoo.config import home_dir, require
+from hgzoo.files import replace_atomically
 from hgzoo.text.backbones import DEFAULT_BACKBONE, fingerprint, resolve_backbone
 
 POOLINGS = ("mean", "mean_unmasked", "first")
@@ -135,9 +136,7 @@ class FeatureExtractor:
         features = self._run(texts, progress)
         if path:
             os.makedirs(os.path.dirname(path), exist_ok=True)
-            tmp = f"{path}.tmp-{os.getpid()}.npy"
-            np.save(tmp, features)
-            os.replace(tmp, path)  # a killed run never leaves a half-written cache file
+            replace_atomically(path, lambda tmp: np.save(tmp, features), suffix=".npy")
         return features
 
     def _run(self, texts, progress):

@@ -27,18 +27,17 @@ import hashlib
 import os
 import re
 import shutil
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from hgzoo import config
 from hgzoo.errors import WeightsIntegrityError, WeightsUnavailableError
+from hgzoo.files import remove_leftovers
 from hgzoo.weights import manifest
 
 _CHUNK = 1 << 20
 _PART = re.compile(r".*\.part-(?P<pid>\d+)(\.weights\.h5)?")
-_STALE_AFTER_S = 24 * 3600  # a part nobody wrote to for a day is stale even if its PID was reused
 
 
 def sha256_file(path):
@@ -76,25 +75,11 @@ def _lock(path, blocking=True):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pid_alive(pid):
-    if os.name == "nt":  # os.kill(pid, 0) would terminate the process there: rely on the age alone
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
+def remove_stale_parts(folder):
+    """Delete the ``.part-PID`` files in ``folder`` that killed writers left behind; returns their paths.
 
-
-def remove_stale_parts(folder, pattern=_PART):
-    """Delete the temporary files in ``folder`` that killed writers left behind.
-
-    A file whose name fully matches ``pattern`` (a regex with a ``pid`` group,
-    the writer's process id) is stale when that process is gone, or when
-    nobody wrote to it for a day (its PID reused). A part that a live process
-    is writing is never deleted. Returns the paths removed.
+    A part is stale when its writer is gone, or when nobody wrote to it for a
+    day (its PID reused); a part that a live process is writing is never deleted.
 
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
@@ -102,24 +87,7 @@ def remove_stale_parts(folder, pattern=_PART):
     >>> remove_stale_parts(folder)
     []
     """
-    removed = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:  # no such folder, or unreadable: nothing to clean
-        return removed
-    now = time.time()
-    for entry in entries:
-        match = pattern.fullmatch(entry.name)
-        if not match or int(match["pid"]) == os.getpid():
-            continue
-        try:
-            stale = not _pid_alive(int(match["pid"])) or now - entry.stat().st_mtime > _STALE_AFTER_S
-            if stale:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:  # gone meanwhile, or a read-only cache: leave it
-            continue
-    return removed
+    return [Path(p) for p in remove_leftovers(folder, _PART)]
 
 
 def _remove_stale_parts_if_idle(target):

@@ -1,6 +1,7 @@
 """Images are never silently wrong: float ranges, float TIFFs, 16-bit colour, EXIF orientation, atomic
 writes, clear errors; and the exported deblurring signature takes tiny images and says what is wrong."""
 
+import io
 import os
 import struct
 import subprocess
@@ -182,15 +183,15 @@ def test_write_into_a_file_or_an_unwritable_folder(tmp_path, monkeypatch):
         write_image(tmp_path, pixels)
     with pytest.raises(InvalidImageError, match="unknown image extension"):
         write_image(tmp_path / "x.nothing", pixels)
-    real_open = os.open
+    real_open = io.open
 
     def denied(path, *args, **kwargs):
         if os.fspath(path).startswith(os.fspath(tmp_path)):
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real_open(path, *args, **kwargs)
 
-    with monkeypatch.context() as m:
-        m.setattr(os, "open", denied)
+    with monkeypatch.context() as m:  # root ignores chmod, so the denial is simulated
+        m.setattr(io, "open", denied)
         with pytest.raises(OutputPathError, match="x.png: permission denied"):
             write_image(tmp_path / "x.png", pixels)
     assert sorted(os.listdir(tmp_path)) == ["file"]
