@@ -1,6 +1,7 @@
 """The weights store: lookup order, verification, atomic downloads, offline errors."""
 
 import hashlib
+import os
 import urllib.request
 
 import pytest
@@ -55,6 +56,17 @@ def test_corrupt_mirror_file_raises(tmp_path, monkeypatch):
     monkeypatch.setenv("HGZOO_WEIGHTS_DIR", str(mirror))
     with pytest.raises(WeightsIntegrityError, match=wfile.sha256):
         store.fetch(preset, wfile)
+
+
+def test_corrupt_first_mirror_does_not_shadow_a_good_second(tmp_path, monkeypatch, no_urlopen):
+    preset, wfile, src = _preset(tmp_path)
+    bad, good = tmp_path / "bad", tmp_path / "good"
+    for mirror, payload in ((bad, b"something else"), (good, src.read_bytes())):
+        (mirror / "checkpoints/X").mkdir(parents=True)
+        (mirror / wfile.path).write_bytes(payload)
+    monkeypatch.setenv("HGZOO_WEIGHTS_DIR", f"{bad}{os.pathsep}{good}")
+    with pytest.warns(UserWarning, match="skipped corrupt copies"):
+        assert store.fetch(preset, wfile) == good / wfile.path
 
 
 def test_offline_miss_names_everything(tmp_path, monkeypatch):

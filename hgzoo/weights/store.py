@@ -29,6 +29,7 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 
 from hgzoo import config
@@ -131,11 +132,28 @@ def candidates(preset, wfile):
 
 
 def locate(preset, wfile):
-    """The verified local copy of ``wfile``, or None. A corrupt copy raises."""
+    """The first verified local copy of ``wfile``, or None.
+
+    A corrupt copy never shadows a good one further down the lookup order:
+    it is skipped with a warning. Corrupt copies and no good one raise
+    WeightsIntegrityError naming them all (a download would not fix a mirror).
+    """
     _remove_stale_parts_if_idle(cache_path(preset, wfile))
+    corrupt = []
     for _, path in candidates(preset, wfile):
-        if path.is_file():
-            return _verify(path, wfile)
+        if not path.is_file():
+            continue
+        try:
+            found = _verify(path, wfile)
+        except WeightsIntegrityError as e:
+            corrupt.append(e)
+            continue
+        if corrupt:
+            warnings.warn(f"skipped corrupt copies of {wfile.path}: {'; '.join(map(str, corrupt))}; "
+                          f"using {found}", stacklevel=2)
+        return found
+    if corrupt:
+        raise WeightsIntegrityError("; ".join(map(str, corrupt)))
     return None
 
 
