@@ -5,7 +5,9 @@ subclass public: it registers it with Keras serialization (``hgzoo>Class``),
 lists it under its explicit snake-case name, and gives its constructor the ``pretrained``
 argument (``False``, ``True``, a preset id, or a path to a ``.weights.h5``).
 ``pretrained`` is never part of the model's config, so loading a saved model
-never downloads anything.
+never downloads anything (a config edited to hold one is refused, see
+:meth:`hgzoo.models.ZooModel.from_config`). A ``.weights.h5`` path is checked
+against the model before it is loaded (:mod:`hgzoo.models.pretrained`).
 
 Example:
 

@@ -5,10 +5,9 @@ import numpy as np
 from keras import ops
 
 from hgzoo.errors import InvalidEpisodeError
-from hgzoo.fewshot.episodes import check_episode_labels, check_episode_shapes
+from hgzoo.fewshot.episodes import (INPUT_NAMES, check_episode, check_episode_images, check_episode_labels,
+                                    check_episode_shapes, checked_dataset, episode_error, episode_values)
 from hgzoo.models.base import ZooModel
-
-INPUT_NAMES = ("support_images", "support_labels", "query_images")
 
 
 def episode_inputs():
@@ -20,8 +19,8 @@ def episode_inputs():
 
 def _concrete(x):
     """x as numpy when its values exist now (eager call), else None (symbolic / traced)."""
-    if isinstance(x, np.ndarray):
-        return x
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)):
+        return np.asarray(x)
     if keras.backend.backend() == "jax":
         import jax
 
@@ -66,8 +65,12 @@ class FewShotModel(ZooModel):
     class 0..N-1 K times; ``query_images`` (B, Q, H, W, C). Output
     ``scores`` (B, Q, N), higher for the more likely class. N and K come from
     the inputs on every call (TensorFlow; on JAX, training needs a fixed
-    ``n_way``). Shapes are checked on every call and labels whenever their
-    values are at hand (eager calls), with
+    ``n_way``). Every entry point (a direct call, ``predict``,
+    ``predict_on_batch``, ``evaluate``, ``test_on_batch``, ``fit``,
+    ``train_on_batch``; arrays, or a ``tf.data.Dataset`` batch by batch)
+    checks the episode with :func:`~hgzoo.fewshot.check_episode`: shapes,
+    labels, and pixels (finite, in [0, 1]: 0-255 images are refused, not
+    rescaled, since a guess could silently be wrong), raising
     :class:`~hgzoo.errors.InvalidEpisodeError` naming the problem.
 
     Compiles itself with Adam(1e-3), the model's published loss and accuracy.
@@ -88,16 +91,86 @@ class FewShotModel(ZooModel):
         self.n_way = int(n_way) if n_way else None
         self.compile()
 
+    def __call__(self, inputs, *args, **kwargs):
+        # Checked before Keras' __call__, whose error wrapping would paste the whole arrays into the message.
+        if episode_values(inputs) is not None:
+            self._checked(inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def call(self, inputs, training=None, mask=None):
         values = inputs if isinstance(inputs, dict) else dict(zip(INPUT_NAMES, inputs))
         check_episode_shapes(*(values[k].shape for k in INPUT_NAMES), channels=self.channels)
         labels = _concrete(values["support_labels"])
         if labels is not None:
-            n_way, _ = check_episode_labels(labels)
-            if self.n_way and n_way != self.n_way:
-                raise InvalidEpisodeError(f"this model was built with n_way={self.n_way} but the episode has "
-                                          f"{n_way} classes; build it with n_way=None to take N from the labels")
+            self._check_n_way(check_episode_labels(labels)[0])
+        images = [_concrete(values[k]) for k in ("support_images", "query_images")]
+        if all(x is not None for x in images):
+            check_episode_images(*images)
         return super().call(inputs, training=training, mask=mask)
+
+    def _check_n_way(self, n_way):
+        if self.n_way and n_way != self.n_way:
+            raise InvalidEpisodeError(f"this model was built with n_way={self.n_way} but the episode has "
+                                      f"{n_way} classes; build it with n_way=None to take N from the labels")
+
+    # Keras' predict / evaluate / fit run `call` traced, where label and pixel
+    # values are unknown: each entry point checks the arrays it is given here,
+    # as a direct call does, and checks tf.data batches as they are produced.
+
+    def _checked(self, x):
+        """``x`` after the episode checks: arrays checked now, a tf.data.Dataset batch by batch."""
+        values = episode_values(x)
+        if values is not None:
+            arrays = [_concrete(v) for v in values]
+            if all(a is not None for a in arrays):
+                self._check_n_way(check_episode(*arrays, channels=self.channels)[0])
+            return x
+        return checked_dataset(x, lambda *arrays: self._checked(list(arrays)))
+
+    def _all_variables(self):
+        optimizer = list(self.optimizer.variables) if getattr(self, "optimizer", None) is not None else []
+        return list({id(v): v for v in [*self.variables, *optimizer, *self.metrics_variables]}.values())
+
+    def _reattach(self, saved):
+        """After an error mid-loop on JAX: Keras' JAX trainer detaches variable values while it
+        iterates and reattaches them only when the loop ends, so a bad batch would leave the
+        model unusable. Reattach its last state, or the values from before the call."""
+        self.jax_state_sync()
+        self._jax_state = None
+        for variable, value in saved:
+            if getattr(variable, "_value", 0) is None:
+                variable.assign(value)
+
+    def _run(self, method, x, *args, **kwargs):
+        jax = keras.backend.backend() == "jax"
+        saved = [(v, v.value) for v in self._all_variables()] if jax else None
+        try:
+            return method(self._checked(x), *args, **kwargs)
+        except Exception as e:
+            if jax:
+                self._reattach(saved)
+            error = episode_error(e)
+            if error is None:
+                raise
+            raise error from None
+
+    def predict(self, x, *args, **kwargs):
+        return self._run(super().predict, x, *args, **kwargs)
+
+    def predict_on_batch(self, x):
+        return self._run(super().predict_on_batch, x)
+
+    def evaluate(self, x=None, *args, **kwargs):
+        return self._run(super().evaluate, x, *args, **kwargs)
+
+    def test_on_batch(self, x, *args, **kwargs):
+        return self._run(super().test_on_batch, x, *args, **kwargs)
+
+    def fit(self, x=None, *args, **kwargs):
+        return self._run(super().fit, x, *args, **kwargs)
+
+    def train_on_batch(self, x, *args, **kwargs):
+        return self._run(super().train_on_batch, x, *args, **kwargs)
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", jit_compile="auto", **kwargs):
         """Keras ``compile`` with ``"auto"`` defaults.

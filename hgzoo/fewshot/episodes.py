@@ -22,9 +22,13 @@ Example:
 >>> dataset = sampler.dataset(episodes=10, batch_size=2)
 """
 
+import sys
+
 import numpy as np
 
 from hgzoo.errors import InvalidEpisodeError
+
+INPUT_NAMES = ("support_images", "support_labels", "query_images")
 
 
 class EpisodeSampler:
@@ -173,8 +177,33 @@ def check_episode_labels(support_labels):
     return n_way, sl.shape[1] // n_way
 
 
+# [0, 1] with room for resampling overshoot; 0-255 or standardised images fall outside.
+PIXEL_RANGE = (-0.5, 1.5)
+
+
+def check_episode_images(support_images, query_images):
+    """Validate pixel values: finite, and in [0, 1] (within :data:`PIXEL_RANGE`).
+
+    Images in 0-255 (float or integer) or already standardised would give
+    scores near chance without any error, so they are refused, not guessed at.
+    """
+    for name, images in (("support_images", support_images), ("query_images", query_images)):
+        x = np.asarray(images)
+        if x.size == 0:
+            continue
+        if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+            raise InvalidEpisodeError(f"{name} are not finite: {int(np.size(x) - np.isfinite(x).sum())} "
+                                      "NaN or infinite pixels; fix or drop those images")
+        low, high = float(x.min()), float(x.max())
+        if low < PIXEL_RANGE[0] or high > PIXEL_RANGE[1]:
+            fix = ("divide 0-255 images by 255" if high > PIXEL_RANGE[1] else
+                   "pass raw pixels: the model standardises them itself")
+            raise InvalidEpisodeError(f"{name} have values in [{low:g}, {high:g}]; few-shot models take "
+                                      f"images in [0, 1]: {fix}")
+
+
 def check_episode(support_images, support_labels, query_images, channels=None):
-    """Validate one episode batch of arrays (shapes and labels); returns (N, K).
+    """Validate one episode batch of arrays (shapes, labels, pixel values); returns (N, K).
 
     Example:
 
@@ -184,4 +213,62 @@ def check_episode(support_images, support_labels, query_images, channels=None):
     """
     arrays = [np.asarray(a) for a in (support_images, support_labels, query_images)]
     check_episode_shapes(*(a.shape for a in arrays), channels=channels)
-    return check_episode_labels(arrays[1])
+    n_way_k_shot = check_episode_labels(arrays[1])
+    check_episode_images(arrays[0], arrays[2])
+    return n_way_k_shot
+
+
+def episode_values(inputs):
+    """The three episode inputs of a dict or list/tuple, in :data:`INPUT_NAMES` order; else None."""
+    if isinstance(inputs, dict):
+        return [inputs[k] for k in INPUT_NAMES] if set(INPUT_NAMES) <= set(inputs) else None
+    if isinstance(inputs, (list, tuple)) and len(inputs) == len(INPUT_NAMES):
+        return list(inputs)
+    return None
+
+
+_CARRIED = "InvalidEpisodeError: "
+
+
+def checked_dataset(dataset, check):
+    """``dataset`` (a ``tf.data.Dataset``; anything else is returned as it is) with
+    ``check(support_images, support_labels, query_images)`` run in Python on the
+    episode inputs of each element (``x`` of ``(x, y, ...)``) as it is produced.
+
+    An :class:`~hgzoo.errors.InvalidEpisodeError` from ``check`` reaches the
+    caller inside TensorFlow's own error; :func:`episode_error` unpacks it.
+    """
+    tf = sys.modules.get("tensorflow")  # a dataset exists only if TensorFlow is loaded
+    if tf is None or not isinstance(dataset, tf.data.Dataset):
+        return dataset
+
+    def run_check(*arrays):
+        try:
+            check(*arrays)
+        except InvalidEpisodeError as e:
+            raise ValueError(f"{_CARRIED}{e}") from None
+        return arrays[1]
+
+    def checked(*element):
+        inputs = element[0]
+        values = episode_values(inputs)
+        if values is None:
+            return element if len(element) > 1 else inputs
+        # The checked labels replace the originals, so no batch passes without its check.
+        labels = tf.numpy_function(run_check, values, values[1].dtype, stateful=False)
+        labels.set_shape(values[1].shape)
+        if isinstance(inputs, dict):
+            inputs = {**inputs, "support_labels": labels}
+        else:
+            inputs = type(inputs)([values[0], labels, values[2]])
+        return (inputs, *element[1:]) if len(element) > 1 else inputs
+
+    return dataset.map(checked)
+
+
+def episode_error(error):
+    """The :class:`~hgzoo.errors.InvalidEpisodeError` carried by a TensorFlow error
+    from :func:`checked_dataset`, or None."""
+    if not type(error).__module__.startswith("tensorflow") or _CARRIED not in str(error):
+        return None
+    return InvalidEpisodeError(str(error).split(_CARRIED, 1)[1].splitlines()[0])

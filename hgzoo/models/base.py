@@ -2,6 +2,8 @@
 
 import keras
 
+from hgzoo.errors import InvalidConfigError
+
 
 class ZooModel(keras.Model):
     """A functional Keras model whose config is its constructor arguments.
@@ -45,6 +47,15 @@ class ZooModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
+        # A saved model carries its own weights. A config asking for
+        # `pretrained` was edited by hand (get_config never writes it): acting
+        # on it would download during a load and record a source the loaded
+        # weights do not come from, and ignoring it would hide the edit.
+        if "pretrained" in config:
+            raise InvalidConfigError(
+                f"this {cls.__name__} config asks for pretrained={config['pretrained']!r}; a saved model's "
+                "weights come from the file itself and loading never fetches any: remove the key "
+                f"(or build {cls.__name__}(pretrained=...) yourself)")
         config = dict(config)
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])

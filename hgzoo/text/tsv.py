@@ -1,6 +1,5 @@
 """Labelled text from TSV files: ``text<TAB>label`` rows, checked line by line."""
 
-import csv
 import dataclasses
 import os
 
@@ -10,6 +9,7 @@ from hgzoo.errors import InvalidTextDataError
 
 HEADER_TEXT = ("sentence", "text")
 HEADER_LABEL = ("label",)
+MAX_LINE_CHARS = 1_000_000  # far beyond what a text backbone reads (it truncates to its token limit)
 
 
 @dataclasses.dataclass
@@ -43,11 +43,35 @@ def _sort_key(name):
         return (1, 0.0, name)
 
 
+def _rows(path):
+    """Tab-split lines; utf-8-sig drops a byte-order mark (else the header becomes a class).
+
+    Lines are read with a length bound rather than by the csv module, whose
+    field limit (131,072) ends in a traceback and which offers nothing here:
+    quotes are text.
+    """
+    with open(path, encoding="utf-8-sig") as f:
+        number = 0
+        while True:
+            line = f.readline(MAX_LINE_CHARS + 2)  # + the line ending
+            if not line:
+                return
+            number += 1
+            text = line.rstrip("\r\n")
+            if len(text) > MAX_LINE_CHARS:
+                raise InvalidTextDataError(
+                    f"{path}, line {number} is longer than {MAX_LINE_CHARS:,} characters; split or "
+                    "shorten the text (models read only its first few hundred tokens)")
+            yield text.split("\t")
+
+
 def read_tsv(path, class_names=None, labelled=True):
     """Read a ``text<TAB>label`` file (a ``sentence/text  label`` header line is skipped).
 
     Args:
-        path: the file (UTF-8). Quotes are literal text (no CSV quoting).
+        path: the file (UTF-8, with or without a byte-order mark). Quotes are
+            literal text (no CSV quoting); a line may hold up to
+            :data:`MAX_LINE_CHARS` (1,000,000) characters.
         class_names: the label vocabulary, in index order. ``None`` takes
             the labels found, numbers in numeric order then names
             alphabetically; a label outside a given vocabulary raises.
@@ -58,7 +82,8 @@ def read_tsv(path, class_names=None, labelled=True):
 
     Raises:
         InvalidTextDataError: naming the line for a missing label column, an
-            empty text, an unknown label, or a file that is not UTF-8 text.
+            empty text, an unknown label, a line over :data:`MAX_LINE_CHARS`,
+            or a file that is not UTF-8 text.
         FileNotFoundError: when ``path`` does not exist.
 
     Example:
@@ -75,27 +100,26 @@ def read_tsv(path, class_names=None, labelled=True):
         raise FileNotFoundError(f"no such text file: {path}")
     texts, names = [], []
     try:
-        with open(path, encoding="utf-8", newline="") as f:
-            for number, row in enumerate(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE), start=1):
-                if not row or not any(cell.strip() for cell in row):
-                    continue
-                if number == 1 and row[0].strip().lower() in HEADER_TEXT and (
-                        len(row) < 2 or row[1].strip().lower() in HEADER_LABEL):
-                    continue
-                text = row[0].strip()
-                if not text:
-                    raise InvalidTextDataError(f"{path}, line {number}: the text column is empty")
-                if labelled:
-                    if len(row) < 2 or not row[1].strip():
-                        raise InvalidTextDataError(
-                            f"{path}, line {number}: expected 'text<TAB>label', found no label column "
-                            f"(is the file comma-separated? pass labelled=False for unlabelled text)")
-                    if len(row) > 2:
-                        raise InvalidTextDataError(
-                            f"{path}, line {number}: {len(row)} tab-separated columns, expected 2 "
-                            "(text<TAB>label); a tab inside the text must be removed")
-                    names.append(row[1].strip())
-                texts.append(text)
+        for number, row in enumerate(_rows(path), start=1):
+            if not any(cell.strip() for cell in row):
+                continue
+            if number == 1 and row[0].strip().lower() in HEADER_TEXT and (
+                    len(row) < 2 or row[1].strip().lower() in HEADER_LABEL):
+                continue
+            text = row[0].strip()
+            if not text:
+                raise InvalidTextDataError(f"{path}, line {number}: the text column is empty")
+            if labelled:
+                if len(row) < 2 or not row[1].strip():
+                    raise InvalidTextDataError(
+                        f"{path}, line {number}: expected 'text<TAB>label', found no label column "
+                        f"(is the file comma-separated? pass labelled=False for unlabelled text)")
+                if len(row) > 2:
+                    raise InvalidTextDataError(
+                        f"{path}, line {number}: {len(row)} tab-separated columns, expected 2 "
+                        "(text<TAB>label); a tab inside the text must be removed")
+                names.append(row[1].strip())
+            texts.append(text)
     except UnicodeDecodeError as e:
         raise InvalidTextDataError(f"{path} is not UTF-8 text ({e})") from None
     if not texts:
