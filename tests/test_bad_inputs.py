@@ -1,0 +1,143 @@
+"""Every family's entry points against every bad input of their kind (hgzoo.testing.bad_inputs).
+
+A new family adds its loaders, models and commands to ENTRY_POINTS; the
+catalogue of bad inputs grows in hgzoo/testing/bad_inputs.py and then runs
+against every entry point of that kind.
+"""
+
+import dataclasses
+import functools
+
+import numpy as np
+import pytest
+
+from hgzoo._families import FAMILY_NAMES
+from hgzoo.testing.bad_inputs import BAD_INPUTS, assert_refused
+
+
+@dataclasses.dataclass(frozen=True)
+class EntryPoint:
+    family: str
+    kind: str
+    name: str
+    call: object  # call(bad value); a CLI entry point returns the argv to run instead
+
+    cli: bool = False
+
+
+@functools.cache
+def tiny_dmphn():
+    from hgzoo.deblur import DMPHN
+
+    return DMPHN(levels=(1, 2))
+
+
+@functools.cache
+def tiny_sosn():
+    from hgzoo.fewshot import SoSN
+
+    return SoSN(image_size=(28, 28), channels=1)
+
+
+def batched(episode):
+    support, labels, query = episode
+    return {"support_images": np.asarray(support)[None], "support_labels": np.asarray(labels)[None],
+            "query_images": np.asarray(query)[None]}
+
+
+def _deblur_file(path):
+    from hgzoo.deblur import deblur
+
+    return deblur(tiny_dmphn(), path)
+
+
+def _dmphn_weights(path):
+    from hgzoo.deblur import DMPHN
+
+    return DMPHN(levels=(1, 2), pretrained=path)
+
+
+def _sosn_weights(path):
+    from hgzoo.fewshot import SoSN
+
+    return SoSN(image_size=(28, 28), channels=1, pretrained=path)
+
+
+def _llmembed_weights(path):
+    from hgzoo.text import LLMEmbed
+
+    return LLMEmbed(num_classes=2, num_layers=2, feature_dim=8, pretrained=path)
+
+
+def _read_image(path):
+    from hgzoo.data.images import read_image
+
+    return read_image(path)
+
+
+def _load_checkpoint(path):
+    from hgzoo.weights.torch_pickle import load_torch_state_dict
+
+    return load_torch_state_dict(path)
+
+
+def _read_tsv(path):
+    from hgzoo.text import read_tsv
+
+    return read_tsv(path)
+
+
+def _check_episode(episode):
+    from hgzoo.fewshot import check_episode
+
+    return check_episode(*batched(episode).values())
+
+
+ENTRY_POINTS = [
+    # deblur
+    EntryPoint("deblur", "image", "read_image", _read_image),
+    EntryPoint("deblur", "image", "deblur(model, path)", _deblur_file),
+    EntryPoint("deblur", "image", "hgzoo deblur run", lambda path: ["deblur", "run", path, "-o", "{out}",
+                                                                    "--model", "dmphn_1_2_synthetic"], cli=True),
+    EntryPoint("deblur", "pixels", "deblur(model, array)", lambda array: _deblur_file(array)),
+    EntryPoint("deblur", "weights", "DMPHN(pretrained=path)", _dmphn_weights),
+    EntryPoint("deblur", "checkpoint", "load_torch_state_dict", _load_checkpoint),
+    # fewshot
+    EntryPoint("fewshot", "episode", "check_episode", _check_episode),
+    EntryPoint("fewshot", "episode", "SoSN.predict_on_batch", lambda e: tiny_sosn().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "episode", "SoSN.predict", lambda e: tiny_sosn().predict(batched(e), verbose=0)),
+    EntryPoint("fewshot", "episode", "SoSN(episode)", lambda e: tiny_sosn()(batched(e))),
+    EntryPoint("fewshot", "weights", "SoSN(pretrained=path)", _sosn_weights),
+    # text
+    EntryPoint("text", "tsv", "read_tsv", _read_tsv),
+    EntryPoint("text", "tsv", "hgzoo text train", lambda path: ["text", "train", "--data", path, "--out", "{out}"],
+               cli=True),
+    EntryPoint("text", "weights", "LLMEmbed(pretrained=path)", _llmembed_weights),
+]
+
+CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]
+
+
+@pytest.mark.parametrize("entry,bad", CASES, ids=[f"{e.family}-{e.name}-{b.name}" for e, b in CASES])
+def test_entry_point_refuses_bad_input(entry, bad, tmp_path, capsys):
+    if not entry.cli:
+        assert_refused(entry.call, bad, tmp_path)
+        return
+    from hgzoo.cli.main import main
+
+    out = tmp_path / "out"
+    argv = [str(a).replace("{out}", str(out)) for a in entry.call(bad.make(str(tmp_path)))]
+    capsys.readouterr()
+    status = main(argv)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert status == 2, f"{bad!r}: `hgzoo {' '.join(argv)}` exited {status}"
+    assert len(err) == 1 and err[0].startswith("hgzoo "), f"{bad!r}: expected one error line, got {err}"
+
+
+def test_every_family_has_entry_points():
+    missing = set(FAMILY_NAMES) - {e.family for e in ENTRY_POINTS}
+    assert not missing, f"add the entry points of {sorted(missing)} to ENTRY_POINTS"
+
+
+def test_every_kind_is_exercised():
+    assert {e.kind for e in ENTRY_POINTS} == set(BAD_INPUTS)
