@@ -172,7 +172,7 @@ def test_adding_a_family_doc_names_every_checked_step():
     doc = (ROOT / "docs" / "adding_a_family.md").read_text()
     for step in ("hgzoo/_families.py", "register_model", "hgzoo/cli/", "weights/manifests/", "golden",
                  "run_preset_test", "pytest.mark.jax", "benchmarks/", ":benchmarks:start", "setup.cfg",
-                 "tests/test_architecture.py"):
+                 "tests/test_architecture.py", "tests/test_bad_inputs.py"):
         assert step in doc, f"docs/adding_a_family.md does not mention {step}"
 
 
