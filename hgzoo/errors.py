@@ -29,7 +29,8 @@ class WeightsIntegrityError(HgzooError, OSError):
 
 
 class WeightsMismatchError(HgzooError, ValueError):
-    """A weights file that is not a Keras ``.weights.h5``, or whose weights (names, shapes, count) are not the model's."""
+    """A weights file that is not a Keras ``.weights.h5``, or whose weights (count, names,
+    shapes) are not the model's."""
 
 
 class InvalidConfigError(HgzooError, ValueError):
