@@ -11,13 +11,6 @@ from hgzoo.cli.main import main
 from hgzoo.fewshot import EpisodeSampler, evaluate_episodes, omniglot
 
 
-@pytest.fixture(scope="module")
-def omniglot_dir(shared_data):
-    path = shared_data / "omniglot"
-    if not (path / "images_background_small1.zip").is_file():
-        pytest.skip(f"Omniglot files (images_background_small1.zip, all_runs.zip) not found under {path}")
-    return path
-
 
 def printed_result(out):
     match = re.search(r"accuracy (\d+\.\d\d)% ± (\d+\.\d\d) \(95% CI over (\d+) episodes\)", out)

@@ -8,13 +8,6 @@ from hgzoo.fewshot import evaluate_episodes, omniglot
 from hgzoo.weights import manifest
 
 
-@pytest.fixture(scope="module")
-def omniglot_dir(shared_data):
-    path = shared_data / "omniglot"
-    if not (path / "all_runs.zip").is_file():
-        pytest.skip(f"Omniglot files not found under {path}")
-    return path
-
 
 @pytest.fixture(scope="module")
 def runs(omniglot_dir):
