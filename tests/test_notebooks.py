@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom, offline, on small settings."""
 
-import os
 from pathlib import Path
 
 import nbformat

@@ -14,7 +14,6 @@ import argparse
 import time
 
 import keras
-import numpy as np
 
 
 def training_photos():

@@ -37,13 +37,13 @@ SPLIT_SEED = 1  # the SoSN code shuffles Omniglot's characters with seed 1
 PRESET_CONFIG = {"image_size": [28, 28], "channels": 1, "power_norm": "sigme", "strength": 100.0}
 
 
-def data_dir():
+def omniglot_dir():
     return data_dir("omniglot")
 
 
 def pools():
     """(training classes with 90° rotations as new classes, held-out characters)."""
-    folder = data_dir()
+    folder = omniglot_dir()
     background = omniglot.load_background(os.path.join(folder, "images_background_small1.zip"),
                                           os.path.join(folder, "images_background_small2.zip"))
     train, held_out = background.split([background.num_classes - HELD_OUT, HELD_OUT], seed=SPLIT_SEED)
@@ -83,7 +83,7 @@ def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, bat
 
 def evaluate(model, episodes=600, seed=2024):
     """20-run accuracy and 5-way 1-/5-shot accuracy on held-out characters (± 95% CI)."""
-    runs = omniglot.load_runs(os.path.join(data_dir(), "all_runs.zip"))
+    runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
     result = {"runs_20way_1shot": evaluate_episodes(model, runs, verbose=0)}
     _, held_out = pools()
     for shots in (1, 5):
@@ -96,7 +96,7 @@ def evaluate(model, episodes=600, seed=2024):
 
 def nearest_neighbour_runs():
     """Raw-pixel nearest neighbour on the 20 runs (Lake et al.'s simplest baseline)."""
-    runs = omniglot.load_runs(os.path.join(data_dir(), "all_runs.zip"))
+    runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
     correct = []
     for inputs, target in runs:
         s = inputs["support_images"][0].reshape(20, -1)
@@ -200,7 +200,7 @@ def main(argv=None):
 
     if args.command == "train":
         config = {**PRESET_CONFIG, "strength": args.strength}
-        runs = omniglot.load_runs(os.path.join(data_dir(), "all_runs.zip"))
+        runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
         model, seconds = train(config, args.out, args.epochs, n_way=args.n_way, queries=args.queries, runs=runs)
         with open(os.path.join(args.out, "train_seconds.json"), "w") as f:
             json.dump({"train_seconds": seconds, "note": "this invocation only (a resumed run adds up)"}, f)

@@ -4,7 +4,6 @@ import json
 import re
 
 import numpy as np
-import pytest
 
 import hgzoo
 from hgzoo.cli.main import main
