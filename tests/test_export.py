@@ -1,10 +1,11 @@
-"""SavedModel export for TF Serving, checked without hgzoo in the serving process."""
+"""SavedModel export for TF Serving, served without hgzoo (hgzoo.testing.run_export_test)."""
 
 import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,31 +14,11 @@ from PIL import Image
 
 import hgzoo
 from hgzoo.cli.main import main
+from hgzoo.testing import run_export_test
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TF")
 
-SERVE = """
-import json, sys, numpy as np, tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-fn = loaded.signatures["serving_default"]
-body = json.loads(open(sys.argv[2]).read())
-_, specs = fn.structured_input_signature
-(name, spec), = specs.items()
-batch = np.asarray(body["instances"] if "instances" in body else body["inputs"][name], spec.dtype.as_numpy_dtype)
-out = fn(**{name: tf.constant(batch)})
-assert "hgzoo" not in sys.modules
-np.save(sys.argv[3], out[sys.argv[4]].numpy())
-print(json.dumps({"inputs": list(specs), "outputs": list(out)}))
-"""
-
-
-def serve_in_tf_only(path, body, tmp_path, output="deblurred"):
-    (tmp_path / "body.json").write_text(body)
-    proc = subprocess.run([sys.executable, "-c", SERVE, str(path), str(tmp_path / "body.json"),
-                           str(tmp_path / "out.npy"), output], capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1]), np.load(tmp_path / "out.npy")
+SIGNATURE = {"inputs": {"image": "float32"}, "outputs": {"deblurred": "float32"}}
 
 
 @pytest.fixture(scope="module")
@@ -47,27 +28,35 @@ def photo():
     return np.asarray(Image.open(sample_paths()[0]).convert("RGB"))[:45, :61]  # odd sizes on purpose
 
 
-@pytest.mark.parametrize("fmt", ["instances", "inputs"])
-def test_float_export_matches_keras_in_a_tf_only_process(tmp_path, photo, fmt):
+def test_float_export_matches_keras_in_a_tf_only_process(photo):
     model = hgzoo.deblur.DMPHN(levels=(1, 2))
-    path = hgzoo.export.export_for_serving(model, tmp_path / "dmphn", version=3)
-    assert path.endswith(os.path.join("dmphn", "3")) and os.path.isfile(os.path.join(path, "saved_model.pb"))
     x = photo.astype(np.float32) / 255
-    names, served = serve_in_tf_only(path, hgzoo.export.predict_request({"image": x[None]}, fmt), tmp_path)
-    assert names == {"inputs": ["image"], "outputs": ["deblurred"]}
-    np.testing.assert_allclose(served[0], hgzoo.deblur.deblur(model, x), atol=1e-4)
-    meta = json.loads(open(os.path.join(path, "assets.extra", "hgzoo.json")).read())
+    served = run_export_test(model, {"image": x[None]}, SIGNATURE)
+    np.testing.assert_allclose(served["deblurred"][0], hgzoo.deblur.deblur(model, x), atol=1e-4)
+
+
+def test_version_folder_and_metadata(tmp_path):
+    path = hgzoo.export.export_for_serving(hgzoo.deblur.DMPHN(levels=(1,)), tmp_path / "dmphn", version=3)
+    assert path.endswith(os.path.join("dmphn", "3")) and os.path.isfile(os.path.join(path, "saved_model.pb"))
+    meta = json.loads(Path(path, "assets.extra", "hgzoo.json").read_text())
     assert meta["model_class"] == "DMPHN" and meta["signature"]["inputs"]["image"]["dtype"] == "float32"
+
+
+@pytest.mark.parametrize("fmt", ["instances", "inputs"])
+def test_predict_request_bodies_carry_the_batch(photo, fmt):
+    body = json.loads(hgzoo.export.predict_request({"image": photo[None]}, fmt))
+    batch = body["instances"] if fmt == "instances" else body["inputs"]["image"]
+    np.testing.assert_array_equal(np.asarray(batch, np.uint8), photo[None])
 
 
 def test_uint8_export_with_authors_weights(tmp_path, photo, weights_dir):
     model = hgzoo.deblur.DMPHN(pretrained=True)
-    path = hgzoo.export.export_for_serving(model, tmp_path / "m", input_dtype="uint8")
-    _, served = serve_in_tf_only(path, hgzoo.export.predict_request({"image": photo[None]}), tmp_path)
-    assert served.dtype == np.uint8
+    served = run_export_test(model, {"image": photo[None]}, {"inputs": {"image": "uint8"},
+                                                             "outputs": {"deblurred": "uint8"}}, input_dtype="uint8")
     expected = hgzoo.deblur.deblur(model, photo)
-    assert np.abs(served[0].astype(int) - expected).max() <= 1
-    meta = json.loads(open(os.path.join(path, "assets.extra", "hgzoo.json")).read())
+    assert np.abs(served["deblurred"][0].astype(int) - expected).max() <= 1
+    path = hgzoo.export.export_for_serving(model, tmp_path / "m", input_dtype="uint8")
+    meta = json.loads(Path(path, "assets.extra", "hgzoo.json").read_text())
     assert meta["preset"] == "dmphn_1_2_4_gopro" and len(meta["weights_sha256"]) == 6
 
 

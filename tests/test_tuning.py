@@ -9,6 +9,7 @@ import hgzoo
 from hgzoo.cli.main import main
 from hgzoo.deblur.demo import sample_paths
 from hgzoo.models.search_space import Choice, Float, Int
+from hgzoo.testing import run_hypermodel_test
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +28,33 @@ def test_space_is_listable_without_building():
     assert set(hm.space) == {"num_stages", "add_first_stage_output", "learning_rate"}
     for name in hgzoo.deblur.StackMPN.search_space:  # keys are constructor arguments
         assert name in hgzoo.deblur.StackMPN.__init__.__signature__.parameters
+
+
+def _images(*shape):
+    return np.random.default_rng(0).random(shape, dtype=np.float32)
+
+
+HYPERMODEL_CASES = {
+    "DMPHN": (hgzoo.deblur.DMPHN, {}, [_images(1, 16, 16, 3)]),
+    "StackMPN": (hgzoo.deblur.StackMPN, {}, [_images(1, 16, 16, 3)]),
+    "EventMPN": (hgzoo.deblur.EventMPN, {}, [_images(1, 16, 16, 3), _images(1, 16, 16, 3)]),
+    "SoSN": (hgzoo.fewshot.SoSN, {"image_size": (28, 28), "channels": 1, "relation_filters": 16},
+             [_images(1, 3, 28, 28, 1), np.arange(3, dtype=np.int32)[None], _images(1, 2, 28, 28, 1)]),
+    "LLMEmbed": (hgzoo.text.LLMEmbed, {"num_classes": 2, "num_layers": 2, "feature_dim": 8}, [_images(2, 2, 8)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HYPERMODEL_CASES))
+def test_search_space_builds_a_trial(name):
+    model_cls, fixed, inputs = HYPERMODEL_CASES[name]
+    run_hypermodel_test(model_cls, fixed=fixed, input_data=inputs, train=False,
+                        reason="trials are fitted by the sweeps (StackMPN here, SoSN in tests/fewshot) and every "
+                        "class's fit step by its run_model_test")
+
+
+def test_every_model_with_a_search_space_has_a_hypermodel_test():
+    tunable = {cls.__name__ for cls in hgzoo.model_classes().values() if cls.search_space}
+    assert tunable <= set(HYPERMODEL_CASES), f"add {sorted(tunable - set(HYPERMODEL_CASES))} to HYPERMODEL_CASES"
 
 
 def test_structured_choices_decode_back_to_tuples():

@@ -42,39 +42,33 @@ def to_float16(src, dst):
 def heldout_pairs(n=32, crop=256):
     import skimage.data
 
-    from hgzoo.data.camera_shake import make_pair
+    from hgzoo.deblur.data.camera_shake import make_pair
 
     rng = np.random.default_rng(7)
     photo = skimage.data.chelsea().astype(np.float32) / 255
     return [make_pair(rng, photo, crop=crop) for _ in range(n)]
 
 
-def psnr(a, b):
-    return float(10 * np.log10(1.0 / np.mean((np.asarray(a, np.float64) - b) ** 2)))
-
-
 def evaluate(model, data_dir):
     from hgzoo.data.images import read_image
     from hgzoo.deblur import deblur
-    from hgzoo.metrics import ssim
+    from hgzoo.metrics import psnr, ssim
 
     pairs = heldout_pairs()
     blurry = np.stack([b for b, _ in pairs])
     sharp = np.stack([s for _, s in pairs])
     out = np.clip(np.asarray(model.predict(blurry, batch_size=4, verbose=0)), 0, 1)
     metrics = {
-        "heldout_synthetic_psnr_blurry": round(float(np.mean([psnr(b, s) for b, s in zip(blurry, sharp)])), 2),
-        "heldout_synthetic_psnr": round(float(np.mean([psnr(o, s) for o, s in zip(out, sharp)])), 2),
+        "heldout_synthetic_psnr_blurry": round(float(np.mean(psnr(sharp, blurry))), 2),
+        "heldout_synthetic_psnr": round(float(np.mean(psnr(sharp, out))), 2),
         "heldout_synthetic_ssim_blurry": round(float(np.mean(np.asarray(ssim(sharp, blurry)))), 4),
         "heldout_synthetic_ssim": round(float(np.mean(np.asarray(ssim(sharp, out)))), 4),
     }
     blur_path = pathlib.Path(data_dir) / "gopro" / "Istanbul_blur1.png"
     if blur_path.exists():
-        b = read_image(blur_path).astype(np.float64) / 255
-        s = read_image(blur_path.with_name("Istanbul_sharp1.png")).astype(np.float64) / 255
-        y = deblur(model, read_image(blur_path)).astype(np.float64) / 255
-        metrics["gopro_istanbul1_psnr_blurry"] = round(psnr(b, s), 2)
-        metrics["gopro_istanbul1_psnr"] = round(psnr(y, s), 2)
+        b, s = read_image(blur_path), read_image(blur_path.with_name("Istanbul_sharp1.png"))
+        metrics["gopro_istanbul1_psnr_blurry"] = round(float(psnr(s, b, max_value=255)), 2)
+        metrics["gopro_istanbul1_psnr"] = round(float(psnr(s, deblur(model, b), max_value=255)), 2)
     return metrics
 
 
@@ -87,6 +81,7 @@ def main():
     args = parser.parse_args()
 
     import hgzoo
+    from hgzoo.testing import golden_values
 
     levels = [int(v) for v in args.levels.split(",")]
     run = pathlib.Path(args.run)
@@ -121,6 +116,7 @@ def main():
         "recipe": f"recipes/{args.preset}.v1.md",
         "metrics": metrics,
     }
+    manifest[args.preset]["golden"] = golden_values(model, manifest[args.preset])  # checked by tests/*/test_presets.py
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     recipe = ROOT / "weights" / "recipes" / f"{args.preset}.v1.md"
@@ -132,7 +128,7 @@ hgzoo's own deblurring preset, packaged in the wheel so `hgzoo demo` works offli
 - Training photos: scikit-image 'astronaut', 'coffee', 'rocket', 'hubble_deep_field'
   (public domain / CC0) and scikit-learn's 'china.jpg', 'flower.jpg' (CC BY 2.0, danielbuechele).
 - Held out: scikit-image 'chelsea' (CC0), for validation and the numbers below.
-- Blur: `hgzoo.data.camera_shake` random camera-shake kernels 9-31 px, Gaussian noise σ ∈ [0, 0.01],
+- Blur: `hgzoo.deblur.data.camera_shake` random camera-shake kernels 9-31 px, Gaussian noise σ ∈ [0, 0.01],
   8-bit quantisation; random 90° rotations and flips (`synthetic_pairs`, seed 0).
 
 ## Recipe

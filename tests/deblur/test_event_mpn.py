@@ -6,7 +6,9 @@ import pytest
 
 import hgzoo
 from hgzoo.deblur import DMPHN, EventDropout, EventEncoder, EventMPN
-from hgzoo.testing import run_layer_test, run_model_test
+from hgzoo.testing import run_export_test, run_layer_test, run_model_test
+
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
 
 SMALL = {"levels": (1, 2), "event_bins": 3}
 
@@ -17,12 +19,19 @@ def batch(b=2, h=16, w=16, bins=3, seed=0):
 
 
 def test_event_mpn_harness():
-    run_model_test(EventMPN, SMALL, batch(), other_input_data=batch(1, 24, 8), target=batch(seed=1)[0], atol=1e-4)
+    run_model_test(EventMPN, SMALL, batch(), expected_output_shape=(2, 16, 16, 3), expected_num_trainable_weights=132,
+                   expected_num_non_trainable_weights=0, other_input_data=batch(1, 24, 8), target=batch(seed=1)[0],
+                   float32_outputs=True, mixed_precision_fit=False, atol=1e-4,
+                   reason="its image blocks are fitted under mixed_float16 by test_dmphn_harness and its EventEncoder "
+                   "by test_event_layers_harness; half-precision steps take minutes on CPU")
 
 
 def test_stacked_event_mpn_harness_and_deep_supervision():
-    model = run_model_test(EventMPN, {**SMALL, "num_stages": 2}, batch(), target=batch(seed=1)[0], atol=1e-4,
-                           mixed_precision=False, subprocess_checks=False)
+    model = run_model_test(EventMPN, {**SMALL, "num_stages": 2}, batch(), expected_output_shape=(2, 16, 16, 3),
+                           expected_num_trainable_weights=264, expected_num_non_trainable_weights=0,
+                           target=batch(seed=1)[0], atol=1e-4, mixed_precision=False, subprocess_checks=False,
+                           reason="test_event_mpn_harness runs these for EventMPN; a second stage adds "
+                           "layers of the same kinds, no dtype or saved state of its own")
     outputs = model(batch(), training=True)
     assert isinstance(outputs, list) and len(outputs) == 2
     assert "event_encoder_s2_lv2" in [layer.name for layer in model.layers]
@@ -31,9 +40,11 @@ def test_stacked_event_mpn_harness_and_deep_supervision():
 def test_event_layers_harness():
     rng = np.random.default_rng(0)
     run_layer_test(EventEncoder, {"zero_init": False}, [rng.normal(size=(2, 16, 12, 3)).astype(np.float32)],
-                   expected_output_shape=(2, 4, 3, 128), atol=1e-4)
+                   expected_output_shape=(2, 4, 3, 128), expected_num_trainable_weights=6,
+                   expected_num_non_trainable_weights=0, atol=1e-4)
     run_layer_test(EventDropout, {"rate": 0.5, "seed": 1}, [rng.normal(size=(2, 8, 8, 3)).astype(np.float32)],
-                   expected_output_shape=(2, 8, 8, 3), train=False)
+                   expected_output_shape=(2, 8, 8, 3), expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0)
 
 
 def test_event_dropout_hides_whole_samples_in_training_only():
@@ -88,18 +99,15 @@ def test_registered_and_listed():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TensorFlow")
-def test_export_for_serving(tmp_path):
-    import tensorflow as tf
-
+def test_export_for_serving():
     model = EventMPN(**SMALL)
-    path = hgzoo.export.export_for_serving(model, tmp_path)
     image, events = batch(1, 18, 22)  # not multiples of 8: padded inside, cropped back
-    out = tf.saved_model.load(path).signatures["serving_default"](image=tf.constant(image), events=tf.constant(events))
-    assert out["deblurred"].shape == (1, 18, 22, 3)
+    served = run_export_test(model, {"image": image, "events": events},
+                             {"inputs": {"image": "float32", "events": "float32"}, "outputs": {"deblurred": "float32"}})
     padded = [np.pad(image, ((0, 0), (0, 6), (0, 2), (0, 0)), mode="symmetric"),
               np.pad(events, ((0, 0), (0, 6), (0, 2), (0, 0)))]
     expected = np.clip(model.predict(padded, verbose=0)[:, :18, :22], 0, 1)
-    np.testing.assert_allclose(out["deblurred"].numpy(), expected, atol=1e-4)
+    np.testing.assert_allclose(served["deblurred"], expected, atol=1e-4)
 
 
 def test_deblur_helper_feeds_events_and_tiles():

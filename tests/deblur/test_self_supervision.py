@@ -7,6 +7,8 @@ import pytest
 from hgzoo.deblur import DMPHN, EventMPN, SelfSupervision
 from hgzoo.deblur.base import DeblurModel
 
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
+
 
 class Shift(DeblurModel):
     """y = x + c·ramp: identity when c = 0 (equivariant to everything), position-dependent otherwise."""

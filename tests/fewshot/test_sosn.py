@@ -7,7 +7,9 @@ import pytest
 from hgzoo.errors import InvalidEpisodeError
 from hgzoo.fewshot import RelationCrossEntropy, SoSN
 from hgzoo.layers import PowerNorm, SecondOrderPool
-from hgzoo.testing import run_layer_test, run_model_test
+from hgzoo.testing import run_export_test, run_layer_test, run_model_test
+
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
 
 SMALL = {"image_size": (28, 28), "channels": 1, "relation_filters": 16}  # narrow relation net: fast tests
 
@@ -31,7 +33,10 @@ def test_sosn_harness():
     # JAX trains with static shapes, so there the class count is fixed and only K, Q and sizes change.
     kwargs, other = ({**SMALL, "n_way": 3}, episode(n=3, k=3, q=1, size=40)) if JAX else (
         SMALL, episode(n=5, k=3, q=1, size=40))
-    run_model_test(SoSN, kwargs, episode(b=2, n=3, k=2, q=4), other_input_data=other, target=target, atol=1e-4)
+    run_model_test(SoSN, kwargs, episode(b=2, n=3, k=2, q=4), expected_output_shape=(2, 4, 3),
+                   value_dependent_axes=(2,),  # N comes from the labels unless n_way fixes it
+                   expected_num_trainable_weights=36, expected_num_non_trainable_weights=16, other_input_data=other,
+                   target=target, float32_outputs=True, atol=1e-4)
 
 
 def test_fixed_n_way_refuses_other_class_counts():
@@ -171,7 +176,8 @@ def test_episode_layers_harness():
 
     support, labels, queries = episode(b=2, n=3, k=2, q=2)
     run_layer_test(EpisodeImages, {"image_size": (14, 14), "channels": 1, "mean": 0.5, "std": 0.25},
-                   [support, queries], expected_output_shape=(16, 14, 14, 1), dynamic_axes=(1, 2, 3), train=False)
+                   [support, queries], expected_output_shape=(16, 14, 14, 1), expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0, dynamic_axes=(1, 2, 3))
     feats = np.random.default_rng(0).random((16, 5, 5, 4), dtype=np.float32)
     classes, qs = ClassFeatureSum()(feats, labels)
     assert tuple(classes.shape) == (6, 5, 5, 4) and tuple(qs.shape) == (4, 5, 5, 4)
@@ -180,35 +186,17 @@ def test_episode_layers_harness():
     assert tuple(EpisodeScores()(np.zeros((12, 1)), queries).shape) == (2, 2, 3)
 
 
-SERVE = """
-import sys, numpy as np, tensorflow as tf
-fn = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
-arrays = np.load(sys.argv[2])
-out = fn(**{k: tf.constant(arrays[k]) for k in arrays.files})
-assert "hgzoo" not in sys.modules
-np.savez(sys.argv[3], **{k: v.numpy() for k, v in out.items()})
-"""
-
-
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TF")
 @pytest.mark.parametrize("input_dtype", ["float32", "uint8"])
-def test_export_for_serving_in_a_tf_only_process(tmp_path, input_dtype):
-    import subprocess
-    import sys
-
-    import hgzoo
-
+def test_export_for_serving_in_a_tf_only_process(input_dtype):
     model = SoSN(**SMALL)
-    path = hgzoo.export.export_for_serving(model, tmp_path / "sosn", input_dtype=input_dtype)
     arrays = as_dict(episode(b=2, n=4, k=2, q=3, size=40))
     if input_dtype == "uint8":
         for key in ("support_images", "query_images"):
             arrays[key] = np.round(arrays[key] * 255).astype(np.uint8)
-    np.savez(tmp_path / "in.npz", **arrays)
-    proc = subprocess.run([sys.executable, "-c", SERVE, path, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-                          capture_output=True, text=True, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    served = np.load(tmp_path / "out.npz")
+    served = run_export_test(model, arrays, {
+        "inputs": {"support_images": input_dtype, "support_labels": "int32", "query_images": input_dtype},
+        "outputs": {"scores": "float32", "classes": "int32"}}, input_dtype=input_dtype)
     scale = 255.0 if input_dtype == "uint8" else 1.0
     expected = model.predict_on_batch({k: v / scale if v.dtype == np.uint8 else v for k, v in arrays.items()})
     np.testing.assert_allclose(served["scores"], expected, atol=1e-4)

@@ -6,6 +6,8 @@ import pytest
 from hgzoo.layers import CrossAttention
 from hgzoo.testing import run_layer_test
 
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
+
 
 def np_reference(layer, q, s, mask=None):
     def dense(d, x):
@@ -68,4 +70,5 @@ def test_harness():
     q2 = rng.standard_normal((2, 2, 5, 8)).astype(np.float32)
     s2 = rng.standard_normal((2, 3, 2, 2, 8)).astype(np.float32)
     run_layer_test(CrossAttention, {"num_heads": 2, "key_dim": 4, "output_dim": 8}, [q, s],
-                   expected_output_shape=(2, 4, 4, 8), dynamic_axes=(1, 2, 3), other_input_data=[q2, s2])
+                   expected_output_shape=(2, 4, 4, 8), expected_num_trainable_weights=4,
+                   expected_num_non_trainable_weights=0, dynamic_axes=(1, 2, 3), other_input_data=[q2, s2])

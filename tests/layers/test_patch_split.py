@@ -6,6 +6,8 @@ import pytest
 from hgzoo.layers import PatchMerge, PatchSplit
 from hgzoo.testing import run_layer_test
 
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
+
 
 def test_row_major_order_for_single_image():
     x = np.arange(4 * 6, dtype=np.float32).reshape(1, 4, 6, 1)
@@ -46,6 +48,7 @@ def test_harness():
     x = np.random.default_rng(3).random((2, 8, 6, 3)).astype(np.float32)
     other = np.random.default_rng(4).random((1, 4, 10, 3)).astype(np.float32)
     run_layer_test(PatchSplit, {"rows": 2, "cols": 2}, [x], expected_output_shape=(8, 4, 3, 3),
-                   other_input_data=[other], train=False)
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0, other_input_data=[other])
     run_layer_test(PatchMerge, {"rows": 2, "cols": 1}, [x], expected_output_shape=(1, 16, 6, 3),
-                   other_input_data=[np.concatenate([other, other])], train=False)
+                   expected_num_trainable_weights=0, expected_num_non_trainable_weights=0,
+                   other_input_data=[np.concatenate([other, other])])

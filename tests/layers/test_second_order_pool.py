@@ -6,6 +6,8 @@ import pytest
 from hgzoo.layers import SecondOrderPool
 from hgzoo.testing import run_layer_test
 
+pytestmark = pytest.mark.jax  # backend-agnostic: CI runs this file under JAX too
+
 
 def np_pool(x, kind, trace_normalize, eps=1e-6):
     b, c = x.shape[0], x.shape[-1]
@@ -46,4 +48,5 @@ def test_harness():
     x = np.random.default_rng(2).standard_normal((2, 6, 5, 4)).astype(np.float32)
     other = np.random.default_rng(3).standard_normal((3, 9, 2, 4)).astype(np.float32)
     run_layer_test(SecondOrderPool, {"kind": "covariance", "trace_normalize": True}, [x],
-                   expected_output_shape=(2, 4, 4), other_input_data=[other], train=False)
+                   expected_output_shape=(2, 4, 4), expected_num_trainable_weights=0,
+                   expected_num_non_trainable_weights=0, other_input_data=[other])
