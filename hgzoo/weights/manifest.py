@@ -5,7 +5,9 @@ shipped in the wheel as the package ``hgzoo._data``. Each entry names the
 architecture (``"arch": "hgzoo>DMPHN"``), its constructor config, where its
 weights come from (``file`` for weights hgzoo publishes, ``source`` +
 ``converter`` for third-party checkpoints converted locally), licence, input
-contract, recipe and measured metrics.
+contract, recipe, measured metrics and golden values (a few output numbers on
+a fixed input that :func:`hgzoo.testing.run_preset_test` checks, so weights
+loaded into the wrong layers fail a test).
 
 Example:
 
@@ -25,6 +27,7 @@ from importlib import resources
 from hgzoo.errors import UnknownPresetError
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_GOLDEN_KEYS = {"input", "shape", "mean", "std", "values"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Preset:
     metrics: dict
     recipe: str | None
     source: str | None
+    golden: dict = dataclasses.field(default_factory=dict)
 
     @property
     def converter_name(self):
@@ -113,6 +117,7 @@ def _parse_entry(preset_id, raw, family):
         metrics=dict(raw.get("metrics", {})),
         recipe=raw.get("recipe"),
         source=raw.get("source"),
+        golden=dict(raw.get("golden", {})),
     )
 
 
@@ -171,6 +176,9 @@ def validate():
             problems.append(f"{p.id}: converter must look like name@version")
         if not p.license:
             problems.append(f"{p.id}: no licence stated")
+        if set(p.golden) != _GOLDEN_KEYS:
+            problems.append(f"{p.id}: golden values need exactly {sorted(_GOLDEN_KEYS)} "
+                            f"(write them with tools/write_golden_values.py {p.id})")
         if p.default:
             if p.arch in defaults:
                 problems.append(f"{p.arch}: two default presets ({defaults[p.arch]}, {p.id})")
