@@ -32,20 +32,17 @@ class Family:
         summary: one line for ``hgzoo --help``, ``hgzoo list`` and the docs.
         builds_on: other families whose public API this one may import (an
             arrow of ``docs/architecture.md``; never a cycle).
-        extras: the ``pip install hgzoo[...]`` extras the family needs beyond
-            the core install (its CLI names them in errors).
     """
 
     name: str
     summary: str
     builds_on: tuple = ()
-    extras: tuple = ()
 
 
 FAMILIES = (
     Family("deblur", "image deblurring: DMPHN, StackMPN, event-guided MPN, self-supervision"),
     Family("fewshot", "few-shot learning: episodes, the evaluation protocol, SoSN"),
-    Family("text", "text classification: LLMEmbed heads over frozen language-model layers", extras=("text",)),
+    Family("text", "text classification: LLMEmbed heads over frozen language-model layers"),
 )
 
 # Cross-family arrows the template allows for families still to come (the

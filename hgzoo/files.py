@@ -1,9 +1,11 @@
 """Writing files so that a kill never leaves a half-written one, and cleaning what killed writers left.
 
-Every file hgzoo writes for a user (images, weights, resume checkpoints,
-logs, caches) goes through :func:`replace_atomically`: it is written to a
-hidden temporary file beside its final name, synced, and renamed over it, so
-the final name holds the old file or the new one, never a part. Temporaries
+Every file hgzoo writes for a user (images, trained weights, resume
+checkpoints, logs, saved models, caches) goes through :func:`replace_atomically`:
+it is written to a hidden temporary file beside its final name, synced, and
+renamed over it, so the final name holds the old file or the new one, never a
+part. (The weight store does the same for downloads and conversions through
+``.part-PID`` files under a lock; exports swap whole version folders.) Temporaries
 carry their writer's process id; :func:`remove_leftovers` deletes those whose
 writer is gone (or that nobody touched for a day), never a live writer's.
 

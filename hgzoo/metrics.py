@@ -1,11 +1,30 @@
-"""Image-quality metrics, PSNR and SSIM, for images in [0, ``max_value``] (keras.ops only)."""
+"""Metrics: image quality (PSNR, SSIM; keras.ops, images in [0, ``max_value``]) and macro-F1.
+
+Example:
+
+>>> import numpy as np
+>>> from hgzoo.metrics import macro_f1
+>>> macro_f1(np.array([0, 0, 1]), np.array([0, 1, 1]), 2)
+0.6666666666666666
+"""
 
 import keras
+import numpy as np
 from keras import ops
 
 from hgzoo.api_export import hgzoo_export
 
-__all__ = ["PSNR", "SSIM", "psnr", "ssim"]
+__all__ = ["PSNR", "SSIM", "macro_f1", "psnr", "ssim"]
+
+
+def macro_f1(y_true, y_pred, num_classes):
+    """Unweighted mean over classes of F1, for integer label arrays (a class absent from both counts as 0)."""
+    scores = []
+    for c in range(num_classes):
+        tp = np.sum((y_pred == c) & (y_true == c))
+        denominator = np.sum(y_pred == c) + np.sum(y_true == c)
+        scores.append(2 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))
 
 
 def psnr(y_true, y_pred, max_value=1.0):

@@ -193,7 +193,7 @@ def test_demo_prints_the_psnr_of_the_files_it_wrote(tmp_path, capsys, monkeypatc
 def test_readme_model_table_is_generated():
     from pathlib import Path
 
-    from hgzoo.cli.main import markdown_table
+    from hgzoo.cli.listing import markdown_table
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert f"<!-- models:start -->\n{markdown_table()}<!-- models:end -->" in readme, \

@@ -136,6 +136,17 @@ def test_saved_config_cannot_ask_for_pretrained(tmp_path, monkeypatch, pretraine
         keras.saving.load_model(edited)
 
 
+def test_saved_config_cannot_ask_for_init_from(tmp_path, monkeypatch):
+    from hgzoo.weights import store
+
+    saved = tmp_path / "model.keras"
+    hgzoo.deblur.EventMPN(levels=(1, 2)).save(saved)
+    edited = _with_config(saved, tmp_path / "edited.keras", init_from="dmphn_1_2_synthetic")
+    monkeypatch.setattr(store, "fetch", lambda *a, **k: pytest.fail("loading a saved model tried to fetch weights"))
+    with pytest.raises(InvalidConfigError, match="init_from"):
+        keras.saving.load_model(edited)
+
+
 def test_saved_model_still_loads(tmp_path):
     saved = tmp_path / "model.keras"
     hgzoo.deblur.DMPHN(levels=(1,)).save(saved)

@@ -6,7 +6,7 @@
 Blocks:
 
 - ``<!-- models:start -->`` ... ``<!-- models:end -->``: the registered models
-  (``hgzoo.cli.main.markdown_table``, what ``hgzoo list --markdown`` prints);
+  (``hgzoo.cli.listing.markdown_table``, what ``hgzoo list --markdown`` prints);
 - ``<!-- <group>:benchmarks:start -->`` ... ``<!-- <group>:benchmarks:end -->`` for
   every family of ``hgzoo._families.FAMILIES`` and for ``layers``: each
   ``benchmarks/results/<group>/*.json`` as a table with its notes and the
@@ -77,7 +77,7 @@ def with_benchmarks(text, rendered=None):
 
 
 def models_table():
-    from hgzoo.cli.main import markdown_table
+    from hgzoo.cli.listing import markdown_table
 
     return markdown_table()
 

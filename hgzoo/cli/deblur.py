@@ -25,6 +25,7 @@ Example:
 import glob
 import os
 
+from hgzoo.files import replace_atomically
 from hgzoo.tuning.sweep import TUNERS
 
 DEFAULT_ACTION = "run"
@@ -177,18 +178,18 @@ def train(args):
     out = args.out if is_chief() else os.path.join(args.out, "worker-final")
     os.makedirs(out, exist_ok=True)
     final = os.path.join(out, "final.weights.h5")
-    model.save_weights(final)
+    replace_atomically(final, model.save_weights, suffix=".weights.h5")
     print(f"weights: {final}  (load with {type(model).__name__}(pretrained={final!r}, ...))")
     return 0
 
 
 def tune(args):
-    import keras_tuner
-
     import hgzoo
+    from hgzoo.config import require
     from hgzoo.models.search_space import Float
     from hgzoo.tuning.sweep import make_tuner, results_table
 
+    keras_tuner = require("keras_tuner", "tune")
     cls = hgzoo.get_model_class(args.model)
     hypermodel = hgzoo.tuning.HyperModel(cls, train_space={"learning_rate": Float(1e-5, 1e-3, "log")})
     train_data = build_dataset(args)

@@ -25,14 +25,23 @@ Example:
 
 import json
 import os
+import pathlib
 import sys
 
 from hgzoo.config import require
+from hgzoo.errors import MissingExtraError
+from hgzoo.files import replace_atomically
 
 
 def _is_tfds_name(source):
-    """Whether ``source`` names a TensorFlow Datasets dataset, e.g. ``omniglot`` or ``omniglot/small1:3.0.0``."""
-    tfds = require("tensorflow_datasets", "data")
+    """Whether ``source`` names a TensorFlow Datasets dataset, e.g. ``omniglot`` or ``omniglot/small1:3.0.0``.
+
+    Without the ``data`` extra it names none: a mistyped path must say "no such folder", not "install".
+    """
+    try:
+        tfds = require("tensorflow_datasets", "data")
+    except MissingExtraError:
+        return False
     return source.split("/")[0].split(":")[0] in tfds.list_builders(with_community_datasets=False)
 
 
@@ -70,8 +79,7 @@ def evaluate(args):
           f"(95% CI over {result['episodes']} episodes)")
     if args.output:
         record = {"model": args.model, "setting": setting, "seed": args.seed, **result}
-        with open(args.output, "w") as f:
-            json.dump(record, f, indent=1)
+        replace_atomically(args.output, lambda tmp: pathlib.Path(tmp).write_text(json.dumps(record, indent=1)))
         print(f"Results: {os.path.abspath(args.output)}")
     return 0
 
@@ -93,7 +101,7 @@ def train(args):
     fit_resumable(model, sampler.dataset(batch_size=args.batch_size), args.out, epochs=args.epochs,
                   steps_per_epoch=args.steps_per_epoch, verbose=2)
     path = os.path.join(args.out, "model.keras")
-    model.save(path)
+    replace_atomically(path, model.save, suffix=".keras")
     print(f"Saved {os.path.abspath(path)}  (evaluate with: hgzoo fewshot evaluate --model {path} --data ...)")
     return 0
 

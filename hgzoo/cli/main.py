@@ -28,7 +28,6 @@ import sys
 
 from hgzoo._families import FAMILIES, FAMILY_NAMES
 from hgzoo.cli import general
-from hgzoo.cli.listing import markdown_table  # noqa: F401  (tools/update_readme.py reads it from here)
 from hgzoo.cli.startup import import_models
 
 # Verb-first forms of earlier releases, accepted for one more release with a notice.
@@ -89,7 +88,7 @@ def main(argv=None):
 
     try:
         return args.func(args) or 0
-    except (HgzooError, FileNotFoundError, FileExistsError, ValueError) as e:
+    except (HgzooError, OSError, ValueError) as e:  # what a user can act on: one line, not a traceback
         command = " ".join(w for w in ("hgzoo", args.command, getattr(args, "action", None)) if w)
         print(f"{command}: error: {e}", file=sys.stderr)
         return 2

@@ -8,19 +8,16 @@ Examples::
 Training embeds every text once with the frozen backbone (cached on disk, so
 a rerun skips it), then fits the head resumably: killing the process and
 running the same command again continues from the last finished epoch.
-
-Example:
-
->>> import numpy as np
->>> from hgzoo.cli.text import macro_f1
->>> macro_f1(np.array([0, 0, 1]), np.array([0, 1, 1]), 2)
-0.6666666666666666
 """
 
 import json
 import os
+import pathlib
 
 import numpy as np
+
+from hgzoo.errors import OutputPathError
+from hgzoo.files import replace_atomically
 
 
 def add_actions(actions):
@@ -53,16 +50,6 @@ def add_actions(actions):
     p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
     p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
     p.set_defaults(func=predict)
-
-
-def macro_f1(y_true, y_pred, num_classes):
-    """Unweighted mean over classes of F1 (a class absent from both counts as 0)."""
-    scores = []
-    for c in range(num_classes):
-        tp = np.sum((y_pred == c) & (y_true == c))
-        denominator = np.sum(y_pred == c) + np.sum(y_true == c)
-        scores.append(2 * tp / denominator if denominator else 0.0)
-    return float(np.mean(scores))
 
 
 def _dataset(x, y, batch_size, shuffle, seed):
@@ -106,14 +93,16 @@ def train(args):
         metrics.update(_score(head, extractor.extract(val.texts, progress=False), val.labels, "val"))
         print(f"validation accuracy {metrics['val_accuracy']:.2f}%, macro-F1 {metrics['val_macro_f1']:.2f}%")
     path = os.path.join(args.out, "model.keras")
-    head.save(path)
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=1)
+    replace_atomically(path, head.save, suffix=".keras")
+    replace_atomically(os.path.join(args.out, "metrics.json"),
+                       lambda tmp: pathlib.Path(tmp).write_text(json.dumps(metrics, indent=1)))
     print(f"Saved {os.path.abspath(path)}")
     return 0
 
 
 def _score(head, x, labels, prefix):
+    from hgzoo.metrics import macro_f1
+
     predicted = head.predict(x, batch_size=1024, verbose=0).argmax(-1)
     return {f"{prefix}_accuracy": 100 * float(np.mean(predicted == labels)),
             f"{prefix}_macro_f1": 100 * macro_f1(labels, predicted, len(head.class_names))}
@@ -136,8 +125,11 @@ def _load_head(path):
 def predict(args):
     import keras
 
+    from hgzoo.metrics import macro_f1
     from hgzoo.text import FeatureExtractor, read_tsv
 
+    if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.data):
+        raise OutputPathError(f"--output {args.output} is the input file; write the predictions elsewhere")
     head = _load_head(args.model)
     data = read_tsv(args.data, class_names=head.class_names, labelled=not args.unlabelled)
     extractor = FeatureExtractor(**head.encoder, cache_dir=args.cache_dir)
@@ -147,9 +139,9 @@ def predict(args):
         keras.ops.softmax(logits, axis=-1))
     predicted = probabilities.argmax(-1)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            for text, p, row in zip(data.texts, predicted, probabilities):
-                f.write(f"{text}\t{head.class_names[p]}\t{row[p]:.4f}\n")
+        rows = "".join(f"{text}\t{head.class_names[p]}\t{row[p]:.4f}\n"
+                       for text, p, row in zip(data.texts, predicted, probabilities))
+        replace_atomically(args.output, lambda tmp: pathlib.Path(tmp).write_text(rows, encoding="utf-8"))
         print(f"Predictions: {os.path.abspath(args.output)}")
     if data.labels is not None:
         accuracy = 100 * float(np.mean(predicted == data.labels))

@@ -64,7 +64,13 @@ _OTHER_BYTE_ORDER = {"16B": "16L", "16L": "16B", "16N": "16B" if sys.byteorder =
 
 @dataclasses.dataclass(frozen=True)
 class ImageInfo:
-    """How an input image looked, so the output can be given back alike."""
+    """How an input image looked, so the output can be given back alike.
+
+    >>> import numpy as np
+    >>> x, info = to_float_rgb(np.zeros((4, 4), np.uint16))
+    >>> x.shape, info.dtype, info.channels, info.channel_axis
+    ((4, 4, 3), dtype('uint16'), 1, False)
+    """
 
     dtype: np.dtype
     channels: int  # 1 (gray), 3 (RGB) or 4 (RGBA)

@@ -196,6 +196,8 @@ class EventMPN(MultiStageDeblurModel):
                     for target, value in zip(self.get_layer(name).weights, layer.weights):
                         target.assign(value)
 
+    fetching_arguments = ("pretrained", "init_from")
+
     def get_config(self):
         # init_from is not kept: the initial weights are part of what is saved, and a reload must not refetch them.
         return {**super().get_config(), "levels": list(self.levels), "event_bins": self.event_bins,

@@ -67,7 +67,8 @@ class FewShotModel(ZooModel):
     the inputs on every call (TensorFlow; on JAX, training needs a fixed
     ``n_way``). Every entry point (a direct call, ``predict``,
     ``predict_on_batch``, ``evaluate``, ``test_on_batch``, ``fit``,
-    ``train_on_batch``; arrays, or a ``tf.data.Dataset`` batch by batch)
+    ``train_on_batch``; arrays, or a ``tf.data.Dataset`` batch by batch;
+    Python generators and ``PyDataset`` inputs are not checked)
     checks the episode with :func:`~hgzoo.fewshot.check_episode`: shapes,
     labels, and pixels (finite, in [0, 1]: 0-255 images are refused, not
     rescaled, since a guess could silently be wrong), raising

@@ -45,17 +45,21 @@ class ZooModel(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    # Constructor arguments that load weights from elsewhere; a saved config must not carry them.
+    fetching_arguments = ("pretrained",)
+
     @classmethod
     def from_config(cls, config):
         # A saved model carries its own weights. A config asking for
         # `pretrained` was edited by hand (get_config never writes it): acting
         # on it would download during a load and record a source the loaded
         # weights do not come from, and ignoring it would hide the edit.
-        if "pretrained" in config:
-            raise InvalidConfigError(
-                f"this {cls.__name__} config asks for pretrained={config['pretrained']!r}; a saved model's "
-                "weights come from the file itself and loading never fetches any: remove the key "
-                f"(or build {cls.__name__}(pretrained=...) yourself)")
+        for key in cls.fetching_arguments:
+            if key in config and (key == "pretrained" or config[key]):
+                raise InvalidConfigError(
+                    f"this {cls.__name__} config asks for {key}={config[key]!r}; a saved model's weights come "
+                    f"from the file itself and loading never fetches any: remove the key (or build "
+                    f"{cls.__name__}({key}=...) yourself)")
         config = dict(config)
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.saving.deserialize_keras_object(config["dtype"])

@@ -44,7 +44,13 @@ ACTIONABLE = (HgzooError, ValueError, OSError)
 
 @dataclasses.dataclass(frozen=True)
 class BadInput:
-    """One bad input: ``make(folder)`` builds it inside ``folder`` and returns it."""
+    """One bad input: ``make(folder)`` builds it inside ``folder`` and returns it.
+
+    >>> import tempfile
+    >>> bad = BadInput("image", "empty", _file("empty.png", b""))
+    >>> os.path.getsize(bad.make(tempfile.mkdtemp()))
+    0
+    """
 
     kind: str
     name: str

@@ -30,8 +30,7 @@ def run_hypermodel_test(model_cls, fixed=None, input_data=None, target=None, tra
     Returns:
         The trial model.
     """
-    import keras_tuner
-
+    from hgzoo.config import require
     from hgzoo.testing.harness import require_reason
     from hgzoo.tuning import HyperModel
 
@@ -44,7 +43,7 @@ def run_hypermodel_test(model_cls, fixed=None, input_data=None, target=None, tra
     if unknown:
         raise AssertionError(f"{model_cls.__name__}.search_space keys {unknown} are not constructor arguments")
     hypermodel = HyperModel(model_cls, fixed=fixed)
-    hp = keras_tuner.HyperParameters()
+    hp = require("keras_tuner", "tune").HyperParameters()
     model = hypermodel.build(hp)
     undeclared = [name for name in hypermodel.model_space if name not in hp.values]
     if undeclared or type(model) is not model_cls:

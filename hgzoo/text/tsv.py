@@ -96,6 +96,8 @@ def read_tsv(path, class_names=None, labelled=True):
     (['a fine film', 'dull'], [1, 0], ['0', '1'])
     """
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a folder, not a TSV file")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such text file: {path}")
     texts, names = [], []

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hgzoo.cli.main import main
-from hgzoo.cli.text import macro_f1
+from hgzoo.metrics import macro_f1
 
 POSITIVE = ["a fine film", "good movie", "a very good film", "the film is fine", "good"]
 NEGATIVE = ["dull", "a bad movie", "the movie is dull", "not good", "very bad"]
@@ -47,6 +47,14 @@ def test_train_then_predict(tiny_backbone, tmp_path, capsys):
     assert f"accuracy {accuracy:.2f}%, macro-F1 {metrics['val_macro_f1']:.2f}% on {len(rows)} texts" \
         in capsys.readouterr().out
     assert accuracy == pytest.approx(metrics["val_accuracy"])
+
+    before = val.read_bytes()
+    assert main(["text", "predict", "--model", str(out), "--data", str(val), "--output", str(val),
+                 "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert "is the input file" in capsys.readouterr().err and val.read_bytes() == before
+    assert main(["text", "predict", "--model", str(out), "--data", str(val), "--output", str(tmp_path),
+                 "--cache-dir", str(tmp_path / "cache")]) == 2  # an OSError (a folder) is one line, not a traceback
+    assert capsys.readouterr().err.count("\n") == 1
 
     unlabelled = tmp_path / "texts.txt"
     unlabelled.write_text("a good film\nvery dull\n")
