@@ -87,6 +87,12 @@ def _read_tsv(path):
     return read_tsv(path)
 
 
+def _class_pool(path):
+    from hgzoo.data.image_classes import ImageClasses
+
+    return ImageClasses.from_folder(path)
+
+
 def _check_episode(episode):
     from hgzoo.fewshot import check_episode
 
@@ -108,6 +114,10 @@ ENTRY_POINTS = [
     EntryPoint("fewshot", "episode", "SoSN.predict", lambda e: tiny_sosn().predict(batched(e), verbose=0)),
     EntryPoint("fewshot", "episode", "SoSN(episode)", lambda e: tiny_sosn()(batched(e))),
     EntryPoint("fewshot", "weights", "SoSN(pretrained=path)", _sosn_weights),
+    EntryPoint("fewshot", "image", "ImageClasses.from_folder", _class_pool),
+    EntryPoint("fewshot", "image", "hgzoo fewshot evaluate",
+               lambda path: ["fewshot", "evaluate", "--model", "sosn_omniglot", "--data", path, "--episodes", "1"],
+               cli=True),
     # text
     EntryPoint("text", "tsv", "read_tsv", _read_tsv),
     EntryPoint("text", "tsv", "hgzoo text train", lambda path: ["text", "train", "--data", path, "--out", "{out}"],
