@@ -136,8 +136,11 @@ def provenance_line(p):
     machine = p.get("machine", {})
     commit = (p.get("commit") or "unknown")[:7] + (" + uncommitted changes" if p.get("uncommitted_changes") is True
                                                    else "")
-    return (f"`{p.get('command', 'command not recorded')}` · commit {commit} · "
-            f"{machine.get('cpu', 'CPU not recorded')}, {machine.get('cores', '?')} cores · {p.get('date', '?')}")
+    command = p.get("command", "command not recorded")
+    # A backfilled command names the script's path at that commit; say where it is now.
+    moved = f" (script now `{p['script']}`)" if p.get("script") and p["script"] not in command else ""
+    return (f"`{command}`{moved} · commit {commit} · {machine.get('cpu', 'CPU not recorded')}, "
+            f"{machine.get('cores', '?')} cores · {p.get('date', '?')}")
 
 
 def table(result):
