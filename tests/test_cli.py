@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -17,7 +18,6 @@ from hgzoo.cli.main import build_parser, main
 from hgzoo.data.images import read_image
 from hgzoo.deblur.demo import sample_paths
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PACKAGED = "dmphn_1_2_synthetic"  # deblurring weights in the wheel: these tests need no mirror
 
 
@@ -54,8 +54,9 @@ def launcher(*argv, env=None):
     code = ("import sys, hgzoo_launcher\n"
             "try:\n    code = hgzoo_launcher.main(sys.argv[1:])\nexcept SystemExit as e:\n    code = e.code\n"
             "print('imported:', 'tensorflow' in sys.modules, 'keras' in sys.modules)\nsys.exit(code)")
-    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT,
-                          env=env, timeout=300)
+    # Outside the checkout, so the fresh process imports the installed hgzoo (with its packaged data).
+    return subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir(), env=env, timeout=300)
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["deblur", "--help"], ["fewshot", "evaluate", "--help"], ["list"]])
