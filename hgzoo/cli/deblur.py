@@ -101,7 +101,7 @@ def run(args):
 
     import hgzoo
     from hgzoo.cli.general import load_model, side_by_side
-    from hgzoo.data.images import from_float, read_image, to_float_rgb, write_image
+    from hgzoo.data.images import check_image_path, from_float, read_image, to_float_rgb, write_image
     from hgzoo.errors import HgzooError
 
     def as_rgb8(image):
@@ -109,6 +109,14 @@ def run(args):
         return from_float(x, type(info)(np.dtype(np.uint8), 3))
 
     plan = output_plan(args.inputs, args.output, args.compare, args.overwrite)
+    problems = []
+    for path, _ in plan:
+        try:
+            check_image_path(path)
+        except HgzooError as e:
+            problems.append(e)
+    if len(problems) == len(plan):  # nothing to deblur: say why before loading a model (or failing to fetch one)
+        raise problems[0] if len(plan) == 1 else HgzooError("no input is an image file: " + "; ".join(map(str, problems)))
     model = load_model(args.model)
     if getattr(model, "task", None) != "deblur":
         raise ValueError(f"{args.model} is not a deblurring model; see 'hgzoo list --task deblur'")

@@ -78,10 +78,12 @@ class ImageInfo:
     channel_axis: bool = True  # False for (H, W) grayscale
 
 
-def read_image(path):
-    """Read an image file upright as a numpy array (uint8, uint16 or float32), naming the file on error.
+def check_image_path(path):
+    """InvalidImageError unless ``path`` is a non-empty file (a cheap check before any model loads).
 
-    See the module docstring for the rules (full bit depth, EXIF orientation).
+    >>> check_image_path("no/such.png")
+    Traceback (most recent call last):
+    hgzoo.errors.InvalidImageError: no/such.png: no such file
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -90,6 +92,15 @@ def read_image(path):
         raise InvalidImageError(f"{path}: no such file")
     if os.path.getsize(path) == 0:
         raise InvalidImageError(f"{path}: the file is empty")
+
+
+def read_image(path):
+    """Read an image file upright as a numpy array (uint8, uint16 or float32), naming the file on error.
+
+    See the module docstring for the rules (full bit depth, EXIF orientation).
+    """
+    path = os.fspath(path)
+    check_image_path(path)
     try:
         with Image.open(path) as im:
             w, h = im.size

@@ -106,6 +106,13 @@ def test_existing_output_is_kept_unless_overwrite(tmp_path, capsys):
     assert os.listdir(out) == ["x.png"]  # written atomically: no temporary left
 
 
+def test_a_missing_input_is_named_before_any_model_loads(tmp_path, capsys, identity_model):
+    # Offline, loading the default preset would fail on its weights and hide the typo.
+    assert main(["deblur", str(tmp_path / "typo.png")]) == 2
+    assert one_error_line(capsys) == f"hgzoo deblur run: error: {tmp_path / 'typo.png'}: no such file\n"
+    assert identity_model == []  # no model was loaded
+
+
 def test_a_batch_with_bad_files_deblurs_the_others_and_reports_them(tmp_path, capsys):
     good = [photo(tmp_path / "good1.png"), photo(tmp_path / "good2.png")]
     (tmp_path / "text.png").write_text("not an image")
