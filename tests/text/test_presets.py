@@ -11,7 +11,8 @@ PRESETS = sorted(pid for pid, p in manifest.all_presets().items() if p.task == "
 
 
 @pytest.mark.jax
-@pytest.mark.parametrize("preset_id", PRESETS)  # none published yet: the golden input below is ready for them
+@pytest.mark.parametrize("preset_id", PRESETS or [pytest.param(None, marks=pytest.mark.skip(
+    reason="no text preset is published yet; the golden input below is ready for the first"))])
 def test_preset_reproduces_its_golden_values(preset_id):
     run_preset_test(preset_id)
 
