@@ -86,7 +86,12 @@ def check_weights_file(model, path):
     out; equal shapes rule out most files of other configurations. The message
     names the first differing weight and the layers only one side has.
     """
-    found, wanted = _layout(path), _model_layout(model)
+    found = _layout(path)
+    # The model's own variables decide the usual case without writing its weights to disk; the
+    # written layout is only needed to name the difference (or when the two disagree on extras).
+    if sorted(found.values()) == sorted(tuple(int(d) for d in v.shape) for v in model.weights):
+        return
+    wanted = _model_layout(model)
     if len(found) == len(wanted) and sorted(found.values()) == sorted(wanted.values()):
         return
     first = next(k for k in sorted(set(found) | set(wanted)) if found.get(k) != wanted.get(k))
