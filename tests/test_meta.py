@@ -1,7 +1,6 @@
 """The project's own rules: every public class registered, documented and harness-tested, and every
 family in hgzoo/_families.py wired in by each step of docs/adding_a_family.md."""
 
-import ast
 import configparser
 import doctest
 import importlib
@@ -16,6 +15,7 @@ import pytest
 
 import hgzoo
 from hgzoo._families import FAMILIES, FAMILY_NAMES
+from hgzoo.cli.listing import register_calls
 from hgzoo.weights import manifest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,15 +85,6 @@ def test_no_tensorflow_in_layers_and_models():
 # --- every family follows docs/adding_a_family.md -------------------------------------------------
 
 
-def register_calls(name):
-    """(file, line, keywords) of every @register_model(...) in hgzoo/<name>/."""
-    for path in (ROOT / "hgzoo" / name).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "register_model":
-                keywords = {k.arg: getattr(k.value, "value", None) for k in node.keywords}
-                yield f"{path.relative_to(ROOT)}:{node.lineno}", keywords
-
-
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_family_package_documents_its_api(name):
     module = getattr(hgzoo, name)
@@ -103,7 +94,7 @@ def test_family_package_documents_its_api(name):
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
 def test_family_registers_models_by_explicit_names(name):
-    calls = list(register_calls(name))
+    calls = list(register_calls(name))  # the decorators as `hgzoo list` reads them
     assert calls, f"hgzoo/{name}/ registers no model: decorate its models with @register_model"
     for where, keywords in calls:
         assert keywords.get("task") == name, f"{where}: register_model(task={name!r}, ...)"

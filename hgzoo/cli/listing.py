@@ -37,17 +37,18 @@ def _is_register_model(decorator):
     return getattr(func, "id", None) == "register_model" or getattr(func, "attr", None) == "register_model"
 
 
+def register_calls(family):
+    """``(file:line, {"task": ..., "name": ...})`` of every ``@register_model`` class in ``hgzoo/<family>/``."""
+    for path in sorted((PACKAGE / family).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                for decorator in filter(_is_register_model, node.decorator_list):
+                    yield f"{path.relative_to(PACKAGE.parent)}:{decorator.lineno}", _literal_keywords(decorator, path)
+
+
 def registered_architectures():
     """``{name: task}`` of every ``@register_model`` class in the families, without importing them."""
-    found = {}
-    for family in FAMILY_NAMES:
-        for path in sorted((PACKAGE / family).rglob("*.py")):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.ClassDef):
-                    for decorator in filter(_is_register_model, node.decorator_list):
-                        values = _literal_keywords(decorator, path)
-                        found[values["name"]] = values["task"]
-    return found
+    return {keywords["name"]: keywords["task"] for family in FAMILY_NAMES for _, keywords in register_calls(family)}
 
 
 def list_models(pattern=None, task=None, pretrained=None):
