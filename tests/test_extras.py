@@ -35,6 +35,7 @@ fails(import_module("hgzoo.tuning.hypermodel"), "tune")
 fails(import_module("hgzoo.deblur.data.tfds_gopro"), "data")
 fails(import_module("hgzoo.deblur.data.tfds_gopro_events"), "data")
 fails(import_module("hgzoo.fewshot.data.tfds_builders"), "data")
+fails(import_module("hgzoo.data.tfds_openmic"), "data")
 fails(lambda: hgzoo.fewshot.ImageClasses.from_tfds("omniglot"), "data")
 pool = hgzoo.fewshot.ImageClasses.from_arrays(np.zeros((4, 8, 8, 1), np.uint8), [0, 0, 1, 1])
 assert pool.num_classes == 2  # the rest of the package works

@@ -3,7 +3,7 @@
 hgzoo's builders never touch the network: the user fetches a dataset under
 its own terms and passes the folder as ``manual_dir``. These helpers find
 the split folders and the class folders in it, with errors that say which
-folder is missing. They need no TensorFlow Datasets themselves.
+folder is missing. Only :func:`image_features` needs TensorFlow Datasets (the ``data`` extra).
 
 Example:
 
@@ -45,3 +45,14 @@ def class_folders(folder, suffixes=IMAGE_SUFFIXES):
             for f in sorted(os.listdir(path)):
                 if f.lower().endswith(suffixes):
                     yield name, os.path.join(path, f)
+
+
+def image_features(extra=None):
+    """The features every hgzoo image-folder builder shares: ``image``, ``label``
+    (the class folder's name) and ``filename``, plus ``extra`` ones."""
+    from hgzoo.config import require
+
+    tfds = require("tensorflow_datasets", "data")
+    return tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(None, None, 3)),
+                                       "label": tfds.features.Text(), "filename": tfds.features.Text(),
+                                       **(extra or {})})

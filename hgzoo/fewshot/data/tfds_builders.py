@@ -1,16 +1,14 @@
 """TensorFlow Datasets builders for few-shot benchmarks you download yourself (``manual_dir``).
 
-hgzoo cannot fetch miniImageNet or Open MIC (their terms need a request or
-an ImageNet licence). Put your copy in a folder and pass it as
+hgzoo cannot fetch miniImageNet (its terms need an ImageNet licence). Put your copy in a folder and pass it as
 ``manual_dir``; the builders never touch the network.
 
 - :class:`MiniImagenetFewShot`: either ``train/``, ``val/``, ``test/`` each with
   one folder per class (``n01532829/*.jpg``), or Ravi and Larochelle's
   ``images/`` folder plus ``train.csv``, ``val.csv``, ``test.csv``
   (``filename,label`` rows).
-- :class:`OpenMicFewShot`: ``<space>/<domain>/<exhibit>/*.jpg`` with the 10
-  exhibition spaces as splits and ``domain`` (``source``: phone photos,
-  ``target``: wearable-camera photos) kept as a feature.
+- :class:`OpenMicFewShot` (defined in :mod:`hgzoo.data.tfds_openmic`, which
+  the domain-adaptation family shares): Open MIC's exhibition spaces.
 
 Every example has ``image``, ``label`` (the class folder name) and
 ``filename``; read them into episodes with
@@ -31,15 +29,12 @@ import csv
 import os
 
 from hgzoo.config import require
-from hgzoo.data.tfds_manual import class_folders
+from hgzoo.data.tfds_manual import class_folders, image_features
+from hgzoo.data.tfds_openmic import OpenMicFewShot
 
 tfds = require("tensorflow_datasets", "data")
 
-
-def _features(extra=None):
-    return tfds.features.FeaturesDict({"image": tfds.features.Image(shape=(None, None, 3)),
-                                       "label": tfds.features.Text(), "filename": tfds.features.Text(),
-                                       **(extra or {})})
+__all__ = ["MiniImagenetFewShot", "OpenMicFewShot"]
 
 
 class MiniImagenetFewShot(tfds.core.GeneratorBasedBuilder):
@@ -53,7 +48,7 @@ class MiniImagenetFewShot(tfds.core.GeneratorBasedBuilder):
     )
 
     def _info(self):
-        return self.dataset_info_from_configs(features=_features(), supervised_keys=("image", "label"),
+        return self.dataset_info_from_configs(features=image_features(), supervised_keys=("image", "label"),
                                               homepage="https://github.com/twitter/meta-learning-lstm")
 
     def _split_generators(self, dl_manager):
@@ -84,37 +79,3 @@ class MiniImagenetFewShot(tfds.core.GeneratorBasedBuilder):
                 raise FileNotFoundError(f"{path} is listed but missing")
             name = os.path.basename(path)
             yield f"{label}/{name}", {"image": path, "label": label, "filename": name}
-
-
-class OpenMicFewShot(tfds.core.GeneratorBasedBuilder):
-    """Open MIC (Koniusz et al., CVPR 2018): 10 exhibition spaces as splits, from ``manual_dir``."""
-
-    VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "space/domain/exhibit folders from a manual download."}
-    MANUAL_DOWNLOAD_INSTRUCTIONS = (
-        "Request Open MIC at users.cecs.anu.edu.au/~koniusz/openmic-dataset/ and pass as manual_dir a "
-        "folder laid out <space>/<source|target>/<exhibit>/*.jpg."
-    )
-
-    def _info(self):
-        return self.dataset_info_from_configs(features=_features({"domain": tfds.features.Text()}),
-                                              supervised_keys=("image", "label"),
-                                              homepage="https://users.cecs.anu.edu.au/~koniusz/openmic-dataset/")
-
-    def _split_generators(self, dl_manager):
-        root = os.fspath(dl_manager.manual_dir)
-        spaces = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d))) if os.path.isdir(
-            root) else []
-        if not spaces:
-            raise FileNotFoundError(f"{root}: no exhibition-space folders; " + self.MANUAL_DOWNLOAD_INSTRUCTIONS)
-        return {space: self._generate(os.path.join(root, space)) for space in spaces}
-
-    def _generate(self, space):
-        domains = [d for d in ("source", "target") if os.path.isdir(os.path.join(space, d))]
-        if not domains:
-            raise FileNotFoundError(f"{space}: expected source/ and/or target/ folders inside")
-        for domain in domains:
-            for label, path in class_folders(os.path.join(space, domain)):
-                name = os.path.basename(path)
-                yield f"{domain}/{label}/{name}", {"image": path, "label": label, "filename": name,
-                                                   "domain": domain}
