@@ -6,6 +6,9 @@ Examples::
     hgzoo fewshot evaluate --model sosn_omniglot --omniglot-runs all_runs.zip       # Lake et al.'s 20 runs
     hgzoo fewshot train --model sosn_omniglot --data images_background.zip --rotations --out runs/sosn
     hgzoo fewshot evaluate --model runs/sosn/model.keras --data DIR --way 5 --shot 5
+    hgzoo fewshot evaluate --model salnet_inter_miniimagenet_5way_1shot --data DIR   # authors' SalNet weights
+    hgzoo fewshot train --model salnet --data DIR --way 5 --shot 1 --queries 15 \
+        --teacher salnet_vanilla_miniimagenet_5way_1shot --out runs/salnet               # TriR, frozen teacher
 
 ``--data`` takes folders, ``.zip``/``.tar`` archives (every folder of images is
 a class) or TensorFlow Datasets names (e.g. ``omniglot``, with ``--split``);
@@ -97,7 +100,15 @@ def train(args):
     model = hgzoo.create_model(args.model, pretrained=args.pretrained, **fixed)
     sampler = EpisodeSampler(_pool(args, model.channels), args.way, args.shot, args.queries, seed=args.seed)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.epochs * args.steps_per_epoch)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    if isinstance(model, hgzoo.fewshot.SalNet):  # per-network gradient clipping, TriR with a frozen teacher
+        from hgzoo.fewshot.clipping import ModuleClippedAdam
+
+        teacher = hgzoo.create_model(args.teacher, pretrained=True, **fixed) if args.teacher else None
+        model.compile(optimizer=ModuleClippedAdam(schedule), teacher=teacher)
+    elif args.teacher:
+        raise ValueError(f"--teacher is for SalNet (TriR); {args.model} is a {type(model).__name__}")
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(schedule))
     fit_resumable(model, sampler.dataset(batch_size=args.batch_size), args.out, epochs=args.epochs,
                   steps_per_epoch=args.steps_per_epoch, verbose=2)
     path = os.path.join(args.out, "model.keras")
@@ -137,6 +148,8 @@ def add_actions(actions):
     p.add_argument("--pretrained", action="store_true", help="start from the preset's weights (fine-tune)")
     p.add_argument("--out", required=True, help="run folder: model.keras, weights, logs, resume state")
     p.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations as new classes")
+    p.add_argument("--teacher", metavar="PRESET",
+                   help="SalNet only: the frozen TriR teacher, e.g. salnet_vanilla_miniimagenet_5way_1shot")
     _add_episode_arguments(p, way=10, queries=3)
     p.add_argument("--batch-size", type=int, default=1, help="episodes per step (default 1)")
     p.add_argument("--epochs", type=int, default=30)

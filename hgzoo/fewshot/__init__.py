@@ -1,4 +1,4 @@
-"""Few-shot learning: episodes, the evaluation protocol, and SoSN.
+"""Few-shot learning: episodes, the evaluation protocol, SoSN and SalNet.
 
 Example:
 
@@ -19,7 +19,10 @@ from hgzoo.fewshot.base import RelationCrossEntropy
 from hgzoo.fewshot.episode_layers import EpisodeImages
 from hgzoo.fewshot.episodes import EpisodeSampler, check_episode
 from hgzoo.fewshot.evaluation import confidence_interval, evaluate_episodes
+from hgzoo.fewshot.saliency import SpectralResidualSaliency
+from hgzoo.fewshot.salnet import SalNet
 from hgzoo.fewshot.sosn import SoSN
 
-__all__ = ["EpisodeImages", "EpisodeSampler", "ImageClasses", "RelationCrossEntropy", "SoSN",
+__all__ = ["EpisodeImages", "EpisodeSampler", "ImageClasses", "RelationCrossEntropy", "SalNet", "SoSN",
+           "SpectralResidualSaliency",
            "check_episode", "confidence_interval", "evaluate_episodes", "omniglot"]

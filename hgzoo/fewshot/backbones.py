@@ -8,6 +8,10 @@
   followed by MaxPool2.
 
 Convolutions start from N(0, 2/n) with n = k²·out, as the SoSN code does.
+``norm(x, name)`` replaces conv4's BatchNorm (default: Keras'
+BatchNormalization, momentum 0.9); SalNet passes per-group batch statistics
+(:mod:`hgzoo.fewshot.batch_norm`); the layers are named ``<prefix>1_conv``,
+``<prefix>1_bn``, ... either way.
 
 Example:
 
@@ -28,15 +32,20 @@ def conv_init():
     return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
-def conv_bn(x, filters, padding, name, dtype, kernel=3):
+def keras_batch_norm(dtype=None):
+    """The default ``norm(x, name)``: Keras' BatchNormalization with momentum 0.9."""
+    return lambda x, name: keras.layers.BatchNormalization(momentum=0.9, name=name, dtype=dtype)(x)
+
+
+def conv_bn(x, filters, padding, name, dtype, kernel=3, norm=None):
     x = keras.layers.Conv2D(filters, kernel, padding=padding, kernel_initializer=conv_init(), name=f"{name}_conv",
                             dtype=dtype)(x)
-    return keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn", dtype=dtype)(x)
+    return (norm or keras_batch_norm(dtype))(x, f"{name}_bn")
 
 
-def conv4(x, filters=64, prefix="encoder", dtype=None):
+def conv4(x, filters=64, prefix="encoder", dtype=None, norm=None):
     for i in range(4):
-        x = conv_bn(x, filters, "valid" if i < 2 else "same", f"{prefix}{i + 1}", dtype)
+        x = conv_bn(x, filters, "valid" if i < 2 else "same", f"{prefix}{i + 1}", dtype, norm=norm)
         x = keras.layers.ReLU(name=f"{prefix}{i + 1}_relu", dtype=dtype)(x)
         if i < 2:
             x = keras.layers.MaxPooling2D(2, name=f"{prefix}{i + 1}_pool", dtype=dtype)(x)

@@ -2,7 +2,7 @@
 
 import keras
 
-from hgzoo.fewshot.backbones import BACKBONES, DEFAULT_FILTERS, apply_backbone, conv_init
+from hgzoo.fewshot.backbones import BACKBONES, DEFAULT_FILTERS, apply_backbone, conv_bn
 from hgzoo.fewshot.base import FewShotModel, episode_inputs
 from hgzoo.fewshot.episode_layers import ClassFeatureSum, EpisodeImages, EpisodeScores, RelationPairs
 from hgzoo.layers import PowerNorm, SecondOrderPool
@@ -14,14 +14,19 @@ OMNIGLOT_MEAN, OMNIGLOT_STD = 0.92206, 0.08426
 MIN_RELATION_SIZE = 46  # d -> (d - 2) // 2, four times, must leave at least 1
 
 
-def relation_network(x, filters, hidden, dtype):
-    """SoSN's SimilarityNetwork on (pairs, d, d, 2): 4 × [Conv k3 + BN + ReLU + MaxPool2], fc-ReLU, fc, sigmoid."""
+def relation_network(x, filters, hidden, dtype, norm=None, k2_block=False):
+    """SoSN's SimilarityNetwork on (pairs, d, d, 2): 4 × [Conv k3 + BN + ReLU + MaxPool2], fc-ReLU, fc, sigmoid.
+
+    ``norm(x, name)`` replaces its BatchNorm (:func:`~hgzoo.fewshot.backbones.conv_bn`); ``k2_block``
+    adds SalNet's 5th block, Conv k2 + BN + ReLU (2×2 -> 1×1 for 64×64 maps).
+    """
     for i in range(4):
-        x = keras.layers.Conv2D(filters, 3, kernel_initializer=conv_init(), name=f"relation{i + 1}_conv",
-                                dtype=dtype)(x)
-        x = keras.layers.BatchNormalization(momentum=0.9, name=f"relation{i + 1}_bn", dtype=dtype)(x)
+        x = conv_bn(x, filters, "valid", f"relation{i + 1}", dtype, norm=norm)
         x = keras.layers.ReLU(name=f"relation{i + 1}_relu", dtype=dtype)(x)
         x = keras.layers.MaxPooling2D(2, name=f"relation{i + 1}_pool", dtype=dtype)(x)
+    if k2_block:
+        x = conv_bn(x, filters, "valid", "relation5", dtype, kernel=2, norm=norm)
+        x = keras.layers.ReLU(name="relation5_relu", dtype=dtype)(x)
     x = keras.layers.Flatten(name="relation_flatten", dtype=dtype)(x)
     dense = {"kernel_initializer": keras.initializers.RandomNormal(0.0, 0.01),
              "bias_initializer": keras.initializers.Constant(1.0)}

@@ -1,4 +1,4 @@
-"""Few-shot fixtures: the real Omniglot files."""
+"""Few-shot fixtures: the real Omniglot files, and the SalNet authors' checkpoints as a weights mirror."""
 
 import pytest
 
@@ -11,3 +11,19 @@ def omniglot_dir(shared_data):
     if missing:
         pytest.skip(f"Omniglot files {missing} not found under {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def salnet_dir(shared_data):
+    """../shared/data/salnet: the authors' checkpoints (miniImagenet/...) and salnet_reference.npz."""
+    path = shared_data / "salnet"
+    if not (path / "miniImagenet").is_dir() or not (path / "salnet_reference.npz").is_file():
+        pytest.skip(f"the SalNet authors' checkpoints or salnet_reference.npz not found under {path}")
+    return path
+
+
+@pytest.fixture
+def salnet_mirror(monkeypatch, salnet_dir):
+    """HGZOO_WEIGHTS_DIR pointing at the authors' SalNet checkpoints (offline, as in every test)."""
+    monkeypatch.setenv("HGZOO_WEIGHTS_DIR", str(salnet_dir))
+    return salnet_dir
