@@ -39,6 +39,40 @@ def tiny_sosn():
     return SoSN(image_size=(28, 28), channels=1)
 
 
+@functools.cache
+def tiny_salnet():
+    from hgzoo.fewshot import SalNet
+
+    return SalNet(image_size=(28, 28))
+
+
+def _salnet_weights(path):
+    from hgzoo.fewshot import SalNet
+
+    return SalNet(image_size=(28, 28), pretrained=path)
+
+
+def _zeroshot_loader(name):
+    def load(path):
+        import hgzoo.zeroshot
+
+        return getattr(hgzoo.zeroshot, name)(path)
+
+    return load
+
+
+def _scatter_alignment_weights(path):
+    from hgzoo.domain import ScatterAlignmentNet
+
+    return ScatterAlignmentNet(num_classes=2, image_size=(8, 8), filters=(4,), feature_dim=4, pretrained=path)
+
+
+def _anomaly_features(folder):
+    from hgzoo.anomaly import extract_features
+
+    return extract_features(folder, progress=False)
+
+
 def batched(episode):
     support, labels, query = episode
     return {"support_images": np.asarray(support)[None], "support_labels": np.asarray(labels)[None],
@@ -114,6 +148,8 @@ ENTRY_POINTS = [
     EntryPoint("fewshot", "episode", "SoSN.predict", lambda e: tiny_sosn().predict(batched(e), verbose=0)),
     EntryPoint("fewshot", "episode", "SoSN(episode)", lambda e: tiny_sosn()(batched(e))),
     EntryPoint("fewshot", "weights", "SoSN(pretrained=path)", _sosn_weights),
+    EntryPoint("fewshot", "episode", "SalNet.predict_on_batch", lambda e: tiny_salnet().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "weights", "SalNet(pretrained=path)", _salnet_weights),
     EntryPoint("fewshot", "image", "ImageClasses.from_folder", _class_pool),
     EntryPoint("fewshot", "image", "hgzoo fewshot evaluate",
                lambda path: ["fewshot", "evaluate", "--model", "sosn_omniglot", "--data", path, "--episodes", "1"],
@@ -123,6 +159,12 @@ ENTRY_POINTS = [
     EntryPoint("text", "tsv", "hgzoo text train", lambda path: ["text", "train", "--data", path, "--out", "{out}"],
                cli=True),
     EntryPoint("text", "weights", "LLMEmbed(pretrained=path)", _llmembed_weights),
+    EntryPoint("zeroshot", "zsl_mat", "load_att_splits", _zeroshot_loader("load_att_splits")),
+    EntryPoint("zeroshot", "zsl_mat", "load_features", _zeroshot_loader("load_features")),
+    EntryPoint("domain", "weights", "ScatterAlignmentNet(pretrained=path)", _scatter_alignment_weights),
+    EntryPoint("anomaly", "cert", "extract_features", _anomaly_features),
+    EntryPoint("anomaly", "cert", "hgzoo anomaly features",
+               lambda path: ["anomaly", "features", "--cert", path, "--output", "{out}.npz"], cli=True),
 ]
 
 CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]

@@ -11,7 +11,9 @@ Kinds and what their ``make(folder)`` returns:
 - ``episode``: a few-shot episode ``(support_images, support_labels, query_images)`` that does not fit together;
 - ``tsv``: a path to a text-classification TSV that cannot be read as one;
 - ``checkpoint``: a path to a file that is no safe ``torch.save`` state dict;
-- ``weights``: a path to a file that is no ``.weights.h5`` of an hgzoo model.
+- ``weights``: a path to a file that is no ``.weights.h5`` of an hgzoo model;
+- ``cert``: a path to a CERT insider-threat release folder (logon.csv, http.csv, ..., answers/) that is broken.
+- ``zsl_mat``: a path to a zero-shot ``.mat`` file (``att_splits.mat``, ``res101.mat``) that cannot be used.
 
 :func:`assert_refused` runs ``call(input)`` and checks that it raises an error
 a user can act on: an hgzoo error, ``ValueError`` or ``OSError`` with a
@@ -24,7 +26,7 @@ Example:
 >>> from hgzoo.data.images import read_image
 >>> from hgzoo.testing.bad_inputs import BAD_INPUTS, assert_refused
 >>> sorted(BAD_INPUTS)
-['checkpoint', 'episode', 'image', 'pixels', 'tsv', 'weights']
+['cert', 'checkpoint', 'episode', 'image', 'pixels', 'tsv', 'weights', 'zsl_mat']
 >>> for bad in BAD_INPUTS["image"]:
 ...     error = assert_refused(read_image, bad, tempfile.mkdtemp())
 """
@@ -152,7 +154,68 @@ def _nan_images():
     return x
 
 
+_CERT_FILES = {
+    "logon.csv": "id,date,user,pc,activity\n{A},01/04/2010 09:00:00,AAA0001,PC-1,Logon\n",
+    "device.csv": "id,date,user,pc,activity\n{B},01/04/2010 09:05:00,AAA0001,PC-1,Connect\n",
+    "file.csv": "id,date,user,pc,filename,content\n{C},01/04/2010 09:10:00,AAA0001,PC-1,C:\\a.doc,x\n",
+    "http.csv": "id,date,user,pc,url,content\n{D},01/04/2010 09:20:00,AAA0001,PC-1,http://a.com,x\n",
+    "email.csv": "id,date,user,pc,to,cc,bcc,from,size,attachments,content\n"
+                 "{E},01/04/2010 09:30:00,AAA0001,PC-1,b@x.com,,,a@x.com,100,0,x\n",
+    "answers/insiders.csv": "dataset,scenario,details,user,start,end\n"
+                            "4.2,1,none.csv,AAA0001,01/04/2010 09:00:00,01/04/2010 10:00:00\n",
+}
+
+
+def _cert(**changes):
+    """A one-event CERT folder with ``changes`` ({file: new bytes, or None to leave it out})."""
+    def make(folder):
+        root = os.path.join(folder, "r4.2")
+        for name, text in _CERT_FILES.items():
+            data = changes.get(name, text.encode())
+            if data is not None:
+                os.makedirs(os.path.dirname(os.path.join(root, name)), exist_ok=True)
+                with open(os.path.join(root, name), "wb") as f:
+                    f.write(data)
+        return root
+
+    return make
+
+
+def _mat(name, **arrays):
+    """A real MATLAB file holding only ``arrays`` (SciPy imported when the input is made)."""
+    def make(folder):
+        from scipy import io as sio
+
+        path = os.path.join(folder, name)
+        sio.savemat(path, arrays)
+        return path
+
+    return make
+
+
 BAD_INPUTS = {
+    "zsl_mat": [
+        BadInput("zsl_mat", "missing", _missing("att_splits.mat")),
+        BadInput("zsl_mat", "directory", _directory("att_splits.mat")),
+        BadInput("zsl_mat", "empty", _file("empty.mat", b"")),
+        BadInput("zsl_mat", "text", _file("notes.mat", b"not a MATLAB file\n")),
+        BadInput("zsl_mat", "missing_keys", _mat("other.mat", att=np.ones((3, 2)))),
+        BadInput("zsl_mat", "truncated", _truncated(_mat("cut.mat", att=np.ones((40, 50)), features=np.ones((40, 50))))),
+    ],
+    "cert": [
+        BadInput("cert", "missing", _missing("r4.2")),
+        BadInput("cert", "no_http", _cert(**{"http.csv": None})),
+        BadInput("cert", "wrong_header", _cert(**{"logon.csv": b"when,who,where\n01/04/2010 09:00:00,A,B\n"})),
+        BadInput("cert", "wrong_column_count", _cert(**{"logon.csv": b"id,date,user,pc,activity\n{A},AAA0001\n"})),
+        BadInput("cert", "bad_timestamp", _cert(**{"device.csv": b"id,date,user,pc,activity\n"
+                                                                 b"{B},2010-01-04T09:05,AAA0001,PC-1,Connect\n"})),
+        BadInput("cert", "empty_file", _cert(**{"email.csv": b""})),
+        BadInput("cert", "not_utf8", _cert(**{"file.csv": "id,date,user,pc,filename,content\n{C},01/04/2010 "
+                                                          "09:10:00,AAA0001,PC-1,caf\xe9.doc,x\n".encode("latin-1")})),
+        BadInput("cert", "unknown_insider", _cert(**{"answers/insiders.csv": b"dataset,scenario,details,user,start,"
+                                                     b"end\n4.2,1,x.csv,ZZZ9999,01/04/2010 09:00:00,01/04/2010 "
+                                                     b"10:00:00\n"})),
+    ],
     "image": [
         BadInput("image", "missing", _missing("photo.png")),
         BadInput("image", "directory", _directory("photos.png")),

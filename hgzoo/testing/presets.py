@@ -54,8 +54,10 @@ def _fewshot_input(config):
     channels = config.get("channels", 1)
     support = np.repeat(_strokes(np.random.default_rng(2019), 5, h, w)[..., None], channels, axis=-1)
     queries = np.roll(support, 1, axis=2)
-    episode = [support[None], np.arange(5, dtype=np.int32)[None], queries[None]]
-    return f"seed 2019: 5-way 1-shot stroke images {h}x{w}x{channels}, queries shifted 1 px", episode
+    k = config.get("k_shot") or 1  # K-shot presets: each class's image, then K - 1 copies moved down 1..K-1 px
+    shots = np.concatenate([np.roll(support, i, axis=1) for i in range(k)])
+    episode = [shots[None], np.tile(np.arange(5, dtype=np.int32), k)[None], queries[None]]
+    return f"seed 2019: 5-way {k}-shot stroke images {h}x{w}x{channels}, queries shifted 1 px", episode
 
 
 def _text_input(config):
