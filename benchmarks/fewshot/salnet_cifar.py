@@ -41,17 +41,7 @@ def load():
     return ImageClasses.from_folder(path, channels=3, classes=lambda name: name.startswith("test/"))
 
 
-def class_balanced(inputs, target):
-    """Queries reordered c0, c1, ..., c4, c0, ...: every group of 10 (inter) or 15 (intra) holds 2 or 3 of
-    each class, as the official ClassBalancedSampler batches them (a one-class group on batch statistics
-    would normalise the class away)."""
-    n, q = target.shape[1], target.shape[0] // target.shape[1]
-    order = np.arange(n * q).reshape(n, q).T.reshape(-1)  # EpisodeSampler gives the queries class by class
-    return {**inputs, "query_images": inputs["query_images"][order]}, target[order]
-
-
 def accuracy(model, inputs, target, constant):
-    inputs, target = class_balanced(inputs, target)
     x = {k: v[None] for k, v in inputs.items()}
     if constant:
         x["support_saliency"] = np.full(x["support_images"].shape[:4], CONSTANT, np.float32)

@@ -38,7 +38,9 @@ class EpisodeSampler:
         classes: an :class:`~hgzoo.fewshot.ImageClasses` pool.
         n_way: classes per episode.
         k_shot: support images per class.
-        queries: query images per class.
+        queries: query images per class, given class-interleaved
+            (c0, c1, ..., c0, c1, ...) so that every run of consecutive
+            queries mixes the classes.
         seed: episodes are a function of (seed, episode index).
         shuffle_support: present the support set in a random order (labels
             still give the class), so models cannot rely on the layout.
@@ -78,11 +80,15 @@ class EpisodeSampler:
         if self.shuffle_support:
             order = rng.permutation(len(support))
             support, support_labels = support[order], support_labels[order]
-        query_labels = np.repeat(np.arange(self.n_way), self.queries)
+        # Queries interleave the classes (c0, c1, ..., c0, c1, ...) as the official samplers do, so any
+        # run of consecutive queries mixes them: a model normalising query groups by batch statistics
+        # (SalNet) would otherwise normalise a one-class group's class away.
+        queries = np.stack(queries, axis=1)
+        query_labels = np.tile(np.arange(self.n_way), self.queries)
         inputs = {
             "support_images": support.astype(np.float32) / 255.0,
             "support_labels": support_labels,
-            "query_images": np.concatenate(queries).astype(np.float32) / 255.0,
+            "query_images": queries.reshape((-1,) + queries.shape[2:]).astype(np.float32) / 255.0,
         }
         return inputs, np.eye(self.n_way, dtype=np.float32)[query_labels]
 

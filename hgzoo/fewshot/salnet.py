@@ -123,8 +123,7 @@ class SalNet(FewShotModel):
     Order the queries as the official ClassBalancedSampler does, so that
     every group mixes the classes (c0, c1, ..., cN, c0, ...): a group of one
     class normalises the class away and scores near chance
-    (:class:`~hgzoo.fewshot.EpisodeSampler` lists queries class by class;
-    see ``benchmarks/fewshot/salnet_cifar.py``).
+    (:class:`~hgzoo.fewshot.EpisodeSampler` gives queries in that order).
     ``"moving"`` normalises by the moving averages, as Keras models usually
     do at inference: scores of a query do not depend on the others, but with
     the authors' weights those averages come from one training batch and
