@@ -29,6 +29,7 @@ from hgzoo.anomaly.igt import IGT
 from hgzoo.anomaly.images import BehaviourImageEncoder
 from hgzoo.anomaly.isolation_forest import IsolationForestDetector
 from hgzoo.files import replace_atomically
+from hgzoo.training import fit_resumable
 
 DETECTORS = ("igt", "autoencoder", "isolation_forest")
 
@@ -49,17 +50,43 @@ class Run:
         return np.asarray(self.detector.anomaly_score(self.encoder.transform(features)), np.float32)
 
 
-def _fit_keras(model, x, y, epochs, batch_size, verbose):
-    model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+class _ShuffledBatches(keras.utils.PyDataset):
+    """``(x, y)`` in shuffled batches, reshuffled each epoch from ``seed``: what ``fit_resumable``
+    takes (it needs one dataset object; tf.data would tie this module to TensorFlow)."""
+
+    def __init__(self, x, y, batch_size, seed):
+        super().__init__()
+        self.x, self.y, self.batch_size = x, y, int(batch_size)
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(x))
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        picks = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.x[picks], self.y[picks]
+
+    def on_epoch_end(self):
+        self.order = self.rng.permutation(len(self.x))
+
+
+def _fit_keras(model, x, y, epochs, batch_size, verbose, checkpoint_dir, seed):
+    if checkpoint_dir is None:
+        model.fit(x, y, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=verbose)
+    else:
+        fit_resumable(model, _ShuffledBatches(x, y, batch_size, seed), checkpoint_dir, epochs, verbose=verbose)
     return model
 
 
 def train(features, kind="igt", epochs=10, batch_size=256, seed=0, false_alarm_rate=0.01, kappa=2, trees=200,
-          verbose=0, **model_kwargs):
+          verbose=0, checkpoint_dir=None, **model_kwargs):
     """Fit ``kind`` on the Table-1 ``features`` of normal user-days; returns a :class:`Run`.
 
     τ is calibrated on the same training days (:func:`~hgzoo.anomaly.decisions.calibrate_tau`).
-    ``model_kwargs`` go to the Keras model (e.g. ``filters=``, ``hidden=``).
+    ``model_kwargs`` go to the Keras model (e.g. ``filters=``, ``hidden=``). With a
+    ``checkpoint_dir``, the Keras detectors train through :func:`hgzoo.training.fit_resumable`:
+    a killed run called again with the same arguments continues from its last finished epoch.
     """
     if kind not in DETECTORS:
         raise ValueError(f"detector must be one of {DETECTORS}, got {kind!r}")
@@ -70,9 +97,11 @@ def train(features, kind="igt", epochs=10, batch_size=256, seed=0, false_alarm_r
     keras.utils.set_random_seed(seed)
     if kind == "igt":
         detector = IGT(**model_kwargs)
-        _fit_keras(detector, *detector.transformation_data(images), epochs, batch_size, verbose)
+        _fit_keras(detector, *detector.transformation_data(images), epochs, batch_size, verbose, checkpoint_dir,
+                   seed)
     elif kind == "autoencoder":
-        detector = _fit_keras(BehaviourAutoencoder(**model_kwargs), images, images, epochs, batch_size, verbose)
+        detector = _fit_keras(BehaviourAutoencoder(**model_kwargs), images, images, epochs, batch_size, verbose,
+                             checkpoint_dir, seed)
     else:
         detector = IsolationForestDetector(trees, seed).fit(images)
     settings = {"epochs": epochs, "batch_size": batch_size, "seed": seed, "false_alarm_rate": false_alarm_rate,

@@ -46,7 +46,8 @@ def add_actions(actions):
     p.add_argument("--chunk-rows", type=int, default=100_000, help="lines read at a time (default 100000)")
     p.set_defaults(func=features)
 
-    p = actions.add_parser("train", help="train a detector on the normal user-days of a features file")
+    p = actions.add_parser("train", help="train a detector on the normal user-days of a features file (a killed "
+                                         "run continues from its last finished epoch when rerun)")
     p.add_argument("--features", required=True, help="a file of 'hgzoo anomaly features'")
     p.add_argument("--out", required=True, help="run folder: run.json, scale.json, model.keras")
     p.add_argument("--detector", choices=["igt", "autoencoder", "isolation_forest"], default="igt")
@@ -107,7 +108,8 @@ def train(args):
     print(f"Training {args.detector} on {int(keep.sum())} normal user-days "
           f"({int(np.sum(data.labels == 1))} malicious days left out)")
     run = train_detector(data.features[keep], args.detector, epochs=args.epochs, batch_size=args.batch_size,
-                         seed=args.seed, false_alarm_rate=args.false_alarm_rate, kappa=args.kappa, verbose=2)
+                         seed=args.seed, false_alarm_rate=args.false_alarm_rate, kappa=args.kappa, verbose=2,
+                         checkpoint_dir=os.path.join(args.out, "training"))
     run.settings["features"] = os.path.abspath(args.features)
     save_run(run, args.out)
     print(f"Saved {os.path.abspath(args.out)} (τ = {run.tau:.4g}, κ = {run.kappa})")

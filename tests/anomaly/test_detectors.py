@@ -39,3 +39,38 @@ def test_igt_separates_generated_insider_days(tmp_path):
     data = extract_features(generate_cert(tmp_path / "r4.2", users=20, days=45, seed=3), progress=False)
     run = train(data.features[data.labels == 0], "igt", epochs=5, filters=16, hidden=32)
     assert auroc(data.labels, run.anomaly_score(data.features)) > 0.7
+
+
+class _Killed(Exception):
+    pass
+
+
+def test_killed_training_resumes_from_its_last_finished_epoch(features_r42, tmp_path, monkeypatch):
+    import keras
+
+    from hgzoo.anomaly import detectors
+
+    normal = features_r42.features[features_r42.labels == 0]
+    real_fit, started = detectors.fit_resumable, []
+
+    class KillAfterSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise _Killed  # after fit_resumable's own callback has committed epoch 1
+
+    class RecordEpochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            started.append(epoch)
+
+    def fit_with(callback):
+        return lambda *args, **kwargs: real_fit(*args, callbacks=[callback], **kwargs)
+
+    settings = {"epochs": 4, "checkpoint_dir": tmp_path / "training", "hidden": (8,), "code": 4}
+    monkeypatch.setattr(detectors, "fit_resumable", fit_with(KillAfterSecondEpoch()))
+    with pytest.raises(_Killed):
+        train(normal, "autoencoder", **settings)
+    monkeypatch.setattr(detectors, "fit_resumable", fit_with(RecordEpochs()))
+    run = train(normal, "autoencoder", **settings)
+    assert started == [2, 3]  # the two finished epochs were not trained again
+    assert len((tmp_path / "training" / "log.csv").read_text().strip().splitlines()) == 1 + 4
+    assert np.isfinite(run.anomaly_score(normal)).all()
