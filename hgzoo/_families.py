@@ -44,7 +44,7 @@ FAMILIES = (
     Family("fewshot", "few-shot learning: episodes, the evaluation protocol, SoSN"),
     Family("text", "text classification: LLMEmbed heads over frozen language-model layers"),
     Family("zeroshot", "zero-shot learning: ZSKL kernel compatibility, GZSL model selection", builds_on=("text",)),
-    Family("domain", "domain adaptation: second-order scatter alignment with SPD divergences (So-HoT, Open MIC)"),
+    Family("domain", "domain adaptation: scatter alignment with SPD divergences (So-HoT, Open MIC)"),
     Family("anomaly", "insider-threat detection: CERT audit logs as behaviour images, IGT"),
 )
 

@@ -16,7 +16,7 @@ True
 from hgzoo.zeroshot.generator import FeatureGenerator, WassersteinCritic, train_feature_generator
 from hgzoo.zeroshot.kernels import KERNELS, KernelCompatibility, OrthonormalColumns
 from hgzoo.zeroshot.model_selection import (ExpertRouting, FeatureNormalisation, GZSLModelSelection,
-                                            train_model_selection)
+                                            evaluate_model_selection, train_model_selection)
 from hgzoo.zeroshot.metrics import gzsl_metrics, harmonic_mean, per_class_accuracy
 from hgzoo.zeroshot.optimizers import VLFeatRMSprop
 from hgzoo.zeroshot.preprocessing import normalise_attributes, normalise_features
@@ -26,6 +26,6 @@ from hgzoo.zeroshot.zskl import ZSKL, energies, zskl_loss
 
 __all__ = ["ExpertRouting", "FeatureGenerator", "FeatureNormalisation", "GZSLModelSelection", "InvalidZSLDataError",
            "KERNELS", "WassersteinCritic", "train_feature_generator", "train_model_selection", "KernelCompatibility", "OrthonormalColumns", "VLFeatRMSprop", "ZSKL",
-           "ZSLData", "energies", "evaluate_zskl", "gzsl_metrics", "harmonic_mean", "load_att_splits", "load_features",
+           "ZSLData", "energies", "evaluate_model_selection", "evaluate_zskl", "gzsl_metrics", "harmonic_mean", "load_att_splits", "load_features",
            "load_gbu", "normalise_attributes", "normalise_features", "per_class_accuracy", "predict_classes",
            "train_zskl", "zsl_accuracy", "zskl_loss"]

@@ -225,3 +225,21 @@ def train_model_selection(model, seen_features, seen_labels, class_embeddings, g
     _fit_part(model.part("seen_expert"), x, np.searchsorted(seen, y), "sparse_categorical_crossentropy", epochs,
               batch_size, seed=seed)
     return model
+
+
+def evaluate_model_selection(model, data, batch_size=4096):
+    """The GBU numbers of a trained :class:`GZSLModelSelection` on ``data`` (a :class:`~hgzoo.zeroshot.ZSLData`
+    with raw features: the model pre-processes them itself): GZSL ``u``, ``s``, ``H`` from its routed
+    predictions over all classes, and ``zsl``, the unseen expert's per-class accuracy on test-unseen among
+    the unseen classes (conventional ZSL, no gate)."""
+    from hgzoo.zeroshot.metrics import gzsl_metrics, per_class_accuracy
+
+    unseen = np.asarray(model.get_config()["unseen_classes"])
+    x_u, y_u = data.split("test_unseen")
+    x_s, y_s = data.split("test_seen")
+    x_u, x_s = np.asarray(x_u, np.float32), np.asarray(x_s, np.float32)
+    expert = model.part("unseen_expert").predict(x_u, batch_size=batch_size, verbose=0)
+    result = {"zsl": per_class_accuracy(y_u, unseen[np.argmax(expert, axis=1)])}
+    result.update(gzsl_metrics(y_u, np.argmax(model.predict(x_u, batch_size=batch_size, verbose=0), axis=1),
+                               y_s, np.argmax(model.predict(x_s, batch_size=batch_size, verbose=0), axis=1)))
+    return result
