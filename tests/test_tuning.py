@@ -41,6 +41,12 @@ HYPERMODEL_CASES = {
     "SoSN": (hgzoo.fewshot.SoSN, {"image_size": (28, 28), "channels": 1, "relation_filters": 16},
              [_images(1, 3, 28, 28, 1), np.arange(3, dtype=np.int32)[None], _images(1, 2, 28, 28, 1)]),
     "LLMEmbed": (hgzoo.text.LLMEmbed, {"num_classes": 2, "num_layers": 2, "feature_dim": 8}, [_images(2, 2, 8)]),
+    "SalNet": (hgzoo.fewshot.SalNet, {"image_size": (28, 28)},
+               [_images(1, 3, 28, 28, 3), np.arange(3, dtype=np.int32)[None], _images(1, 2, 28, 28, 3)]),
+    "ZSKL": (hgzoo.zeroshot.ZSKL, {"feature_dim": 12, "attribute_dim": 4, "num_classes": 5}, [_images(6, 12)]),
+    "ScatterAlignmentNet": (hgzoo.domain.ScatterAlignmentNet,
+                            {"num_classes": 3, "image_size": (8, 8), "filters": (4,), "feature_dim": 4},
+                            [_images(4, 8, 8, 1), _images(4, 8, 8, 1)]),
 }
 
 
