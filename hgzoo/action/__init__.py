@@ -1,0 +1,1 @@
+"""Few-shot action recognition on clips (ARN): under construction in this session."""

@@ -1,0 +1,5 @@
+"""``hgzoo action``: under construction."""
+
+
+def add_actions(actions):
+    """No actions yet."""

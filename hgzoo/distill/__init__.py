@@ -1,0 +1,1 @@
+"""Dataset distillation (DM, IID): under construction in this session."""

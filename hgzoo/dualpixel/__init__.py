@@ -1,0 +1,1 @@
+"""Dual-pixel defocus (simulator, DDDNet): under construction in this session."""
