@@ -52,6 +52,19 @@ def _isolated_offline_home(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _fresh_process_reloads(tmp_path_factory, _isolated_offline_home):
+    """The harness's reloads of .keras files in a fresh process, all in one process at the end of the
+    session: one TensorFlow start instead of one per model; a failure names the test that saved the file."""
+    from hgzoo.testing import fresh_process
+
+    fresh_process.defer(tmp_path_factory.mktemp("fresh_process_reloads"))
+    yield
+    failures = fresh_process.run_deferred()
+    if failures:
+        pytest.fail("\n\n".join(failures), pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_network():
     """Refuse connections beyond the loopback: the suite must pass offline."""
     original = socket.socket.connect

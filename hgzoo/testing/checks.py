@@ -17,6 +17,8 @@ import tempfile
 import keras
 import numpy as np
 
+from hgzoo.testing import fresh_process
+
 _ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 MIXED_POLICIES = ("mixed_float16", "mixed_bfloat16")
 
@@ -142,15 +144,6 @@ def check_mixed_precision(build_fn, arrays, target=None, compile_with="mse", tra
             keras.config.set_dtype_policy(previous)
 
 
-_RELOAD_SCRIPT = """
-import sys, numpy as np, keras
-import hgzoo
-model = keras.saving.load_model(sys.argv[1])
-inputs = [np.load(p) for p in sys.argv[3:]]
-out = model.predict_on_batch(inputs if len(inputs) > 1 else inputs[0])
-np.save(sys.argv[2], keras.ops.convert_to_numpy(out))
-"""
-
 # Serves a SavedModel's serving_default signature with named inputs from an .npz
 # and reports its signature; imports TensorFlow only.
 _SERVE_SCRIPT = """
@@ -188,14 +181,6 @@ def serve_in_tf_only(path, inputs):
     return json.loads(stdout.strip().splitlines()[-1]), outputs
 
 
-def _save_inputs(folder, arrays):
-    paths = []
-    for i, a in enumerate(arrays):
-        paths.append(os.path.join(folder, f"in{i}.npy"))
-        np.save(paths[-1], a)
-    return paths
-
-
 def check_keras_file(model, arrays, atol=1e-5, subprocess_check=True):
     """``.keras`` save/load equal outputs, in process and in a fresh process importing only hgzoo."""
     expected = to_numpy(model.predict_on_batch(as_call_input(arrays)))
@@ -207,9 +192,7 @@ def check_keras_file(model, arrays, atol=1e-5, subprocess_check=True):
             raise AssertionError(f"loaded {type(loaded).__name__}, expected {type(model).__name__}")
         assert_close(loaded.predict_on_batch(as_call_input(arrays)), expected, atol, ".keras reload")
         if subprocess_check:
-            out = os.path.join(tmp, "out.npy")
-            run_script(_RELOAD_SCRIPT, [path, out, *_save_inputs(tmp, arrays)])
-            assert_close(np.load(out), expected, atol, ".keras reload in a fresh process")
+            fresh_process.reload_and_compare(path, arrays, expected, atol)
 
 
 def check_saved_model(model, arrays, atol=1e-4):
