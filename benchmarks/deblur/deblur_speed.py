@@ -37,7 +37,7 @@ if os.path.exists(blur_path) and (width, height) == (1280, 720):
     frame = np.asarray(Image.open(blur_path).convert("RGB"))
 else:
     frame = (np.random.default_rng(0).random((height, width, 3)) * 255).astype(np.uint8)
-run = lambda: hgzoo.deblur.deblur(model, frame, tile=tile or None)
+run = lambda: hgzoo.deblur.deblur(model, frame, tile=tile or None, precision="bfloat16" if "bfloat16" in policy else "float32")
 seconds = median_seconds(run, repeats=repeats)
 out = {"preset": preset, "precision": policy, "pretrained": pretrained, "frame": f"{width}x{height}",
        "tile": tile or "none", "seconds": seconds, "peak_rss_mb": peak_rss_mb()}

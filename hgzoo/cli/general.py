@@ -103,14 +103,20 @@ def side_by_side(*images):
 def demo(args):
     import hgzoo
     from hgzoo.data.images import read_image, write_image
-    from hgzoo.deblur.demo import best_local_preset, sample_paths
+    from hgzoo.deblur.demo import best_local_preset, sample_paths, stored_results, weights_report
+    from hgzoo.deblur.precision import resolve
 
-    preset = best_local_preset()
-    print(f"Using preset {preset} (best weights available locally; no download)")
+    preset = args.model or best_local_preset()
+    print(f"Using preset {preset}" + ("" if args.model else " (best weights available locally; no download)"))
     model = hgzoo.create_model(preset, pretrained=True)
+    if getattr(model, "task", None) != "deblur":
+        raise ValueError(f"--model {preset} is not a deblurring preset; see 'hgzoo list --task deblur --pretrained'")
     blurry_path, sharp_path = sample_paths()
     blurry, sharp = read_image(blurry_path), read_image(sharp_path)
-    result = hgzoo.deblur.deblur(model, blurry)
+    precision = resolve(args.precision, blurry.dtype, blurry.shape[0] * blurry.shape[1], model)
+    print("\n".join(weights_report(preset, precision, stored_results())))
+    print(f"Precision: {precision} (--precision {args.precision})")
+    result = hgzoo.deblur.deblur(model, blurry, precision=precision)
     os.makedirs(args.output, exist_ok=True)
     out = write_image(os.path.join(args.output, "demo_deblurred.png"), result)
     compare = write_image(os.path.join(args.output, "demo_compare.png"), side_by_side(blurry, result, sharp))
@@ -161,4 +167,8 @@ def add_commands(commands):
 
     p = commands.add_parser("demo", help="deblur the packaged sample photo offline and show the result")
     p.add_argument("-o", "--output", default="hgzoo_demo", help="output folder (default: ./hgzoo_demo)")
+    p.add_argument("--model", default=None, help="a deblurring preset (downloaded if needed, with a progress bar); "
+                   "default: the best one available locally")
+    p.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                   help="auto: bfloat16 where the hardware runs it natively and faster (hgzoo.deblur.precision)")
     p.set_defaults(func=demo)

@@ -5,6 +5,7 @@ import os
 import numpy as np
 
 from hgzoo.data.images import from_float, read_image, to_float_rgb
+from hgzoo.deblur.precision import check_precision, in_precision, resolve
 
 AUTO_TILE_PIXELS = 1280 * 736  # larger frames are tiled by default to bound memory
 AUTO_TILE = 768
@@ -78,7 +79,7 @@ def _tiled(model, x, events, tile, overlap, progress):
     return out
 
 
-def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
+def deblur(model, image, tile="auto", overlap=32, progress=False, events=None, precision="auto"):
     """Deblur one image with a deblurring model.
 
     Args:
@@ -99,6 +100,11 @@ def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
         events: for event models (:class:`~hgzoo.deblur.EventMPN`), the
             exposure's (H, W, bins) voxel grid; None gives them empty voxels
             (their image-only fallback).
+        precision: ``"auto"`` (bfloat16 for 8-bit images of at least 256×256
+            on a machine that runs bfloat16 natively and faster, float32
+            otherwise; decided once per machine and cached: the rule is in
+            :mod:`hgzoo.deblur.precision`), ``"float32"`` or ``"bfloat16"``
+            (forced). 16-bit and float images stay float32 under ``"auto"``.
 
     Returns:
         The deblurred image with the input's dtype and channels (a 16-bit
@@ -113,11 +119,13 @@ def deblur(model, image, tile="auto", overlap=32, progress=False, events=None):
     >>> tuple(hgzoo.deblur.deblur(model, np.zeros((30, 41, 3), np.uint8)).shape)
     (30, 41, 3)
     """
+    check_precision(precision)
     name = os.fspath(image) if isinstance(image, (str, os.PathLike)) else "image"
     array = read_image(image) if isinstance(image, (str, os.PathLike)) else image
     x, info = to_float_rgb(array, name)
     h, w = x.shape[:2]
     events = _event_voxels(model, events, (h, w))
+    model = in_precision(model, resolve(precision, info.dtype, h * w, model))
     if tile == "auto":
         tile = AUTO_TILE if h * w > AUTO_TILE_PIXELS else None
     if tile is None:
