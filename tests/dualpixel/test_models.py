@@ -134,7 +134,6 @@ def test_restore_tiles_any_size():
         restore(model, x, x[:, :80])
 
 
-@pytest.mark.slow
 def test_export_signature():
     model = DDDNet(**TINY)
     left, right = views(1, 64, 64)
