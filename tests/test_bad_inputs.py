@@ -133,7 +133,34 @@ def _check_episode(episode):
     return check_episode(*batched(episode).values())
 
 
+@functools.cache
+def tiny_arn():
+    from hgzoo.action import ARN
+
+    return ARN(frames=4, image_size=(16, 16), channels=1, filters=16, relation_filters=16, discriminator_hidden=8)
+
+
+def _clip_episode(call):
+    """An image episode as one-frame clips (B, count, 1, H, W, C), passed to ``call``."""
+    def run(episode):
+        clips = {k: np.expand_dims(v, 2) if v.ndim == 5 else v for k, v in batched(episode).items()}
+        return call({"support_clips": clips["support_images"], "support_labels": clips["support_labels"],
+                     "query_clips": clips["query_images"]})
+
+    return run
+
+
+def _check_clip_episode(clips):
+    from hgzoo.action import check_clip_episode
+
+    return check_clip_episode(*clips.values())
+
+
 ENTRY_POINTS = [
+    # action
+    EntryPoint("action", "episode", "check_clip_episode", _clip_episode(_check_clip_episode)),
+    EntryPoint("action", "episode", "ARN.predict_on_batch", _clip_episode(lambda x: tiny_arn().predict_on_batch(x))),
+    EntryPoint("action", "episode", "ARN(episode)", _clip_episode(lambda x: tiny_arn()(x))),
     # deblur
     EntryPoint("deblur", "image", "read_image", _read_image),
     EntryPoint("deblur", "image", "deblur(model, path)", _deblur_file),
@@ -165,6 +192,18 @@ ENTRY_POINTS = [
     EntryPoint("anomaly", "cert", "extract_features", _anomaly_features),
     EntryPoint("anomaly", "cert", "hgzoo anomaly features",
                lambda path: ["anomaly", "features", "--cert", path, "--output", "{out}.npz"], cli=True),
+    # distill
+    EntryPoint("distill", "weights", "ConvNet(pretrained=path)",
+               lambda path: __import__("hgzoo.distill", fromlist=["ConvNet"]).ConvNet(width=4, pretrained=path)),
+    EntryPoint("distill", "image", "hgzoo distill run",
+               lambda path: ["distill", "run", "--data", path, "--out", "{out}", "--iterations", "1"], cli=True),
+    EntryPoint("distill", "image", "hgzoo distill evaluate --synthetic",
+               lambda path: ["distill", "evaluate", "--synthetic", path, "--test", path], cli=True),
+    # dualpixel
+    EntryPoint("dualpixel", "image", "read_pixel4_view",
+               lambda path: __import__("hgzoo.dualpixel", fromlist=["x"]).read_pixel4_view(path)),
+    EntryPoint("dualpixel", "pixels", "restore(model, left, right)",
+               lambda a: __import__("hgzoo.dualpixel", fromlist=["x"]).restore(None, a, a)),
 ]
 
 CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]
