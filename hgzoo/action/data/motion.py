@@ -2,11 +2,14 @@
 
 Every clip puts one image (two for the crossing classes) on a black canvas and
 moves it along the class's pattern (translation in a direction, rotation,
-zoom, bouncing, circling, two objects crossing). The image, the start
-position, the speed and the initial angle are drawn per clip, and every
-trajectory is centred on the clip's middle, so a single frame says almost
-nothing about the class: only the motion does. :data:`TRAIN_MOTIONS` and
-:data:`TEST_MOTIONS` are disjoint, for meta-training and meta-testing.
+zoom, bouncing, circling, two objects crossing). The image, the position
+jitter, the speed and the initial angle are drawn per clip, and every
+single-object trajectory passes the canvas centre at unit scale in the middle
+frame (index ``frames // 2``, the one a one-frame model samples), so that
+frame says nothing about the class: only the motion does. The crossing
+classes show two objects in every frame, so they are meta-training classes
+only. :data:`TRAIN_MOTIONS` and :data:`TEST_MOTIONS` are disjoint, for
+meta-training and meta-testing.
 
 Example:
 
@@ -27,13 +30,13 @@ _DIRECTIONS = {"right": (1, 0), "left": (-1, 0), "down": (0, 1), "up": (0, -1), 
                "up_left": (-1, -1), "up_right": (1, -1), "down_left": (-1, 1)}
 MOTIONS = (*_DIRECTIONS, "rotate_cw", "rotate_ccw", "zoom_in", "zoom_out", "bounce_horizontal",
            "bounce_vertical", "circle_cw", "circle_ccw", "cross_horizontal", "cross_vertical")
-TEST_MOTIONS = ("left", "up_right", "rotate_ccw", "zoom_out", "bounce_vertical", "circle_ccw", "cross_vertical")
+TEST_MOTIONS = ("left", "up_right", "down", "rotate_ccw", "zoom_out", "bounce_vertical", "circle_ccw")
 TRAIN_MOTIONS = tuple(m for m in MOTIONS if m not in TEST_MOTIONS)
 
 
 def _trajectory(motion, frames, rng):
     """Per frame and object: (x offset, y offset, angle in degrees, scale); offsets in canvas fractions."""
-    u = np.linspace(-0.5, 0.5, frames)  # centred on the clip's middle
+    u = (np.arange(frames) - frames // 2) / max(frames - 1, 1)  # 0 at the middle frame, a span of 1
     speed = rng.uniform(0.35, 0.55)
     angle0 = rng.uniform(-30, 30)
     zero = np.zeros(frames)
@@ -48,14 +51,15 @@ def _trajectory(motion, frames, rng):
         sign = 1 if motion == "zoom_in" else -1
         return [(zero, zero, zero + angle0, np.exp(sign * rng.uniform(1.0, 1.4) * u))]
     if motion.startswith("bounce"):
-        wave = speed * 0.6 * (1 - 4 * np.abs(u))  # out and back
+        wave = speed * 0.6 * np.sin(2 * np.pi * u)  # out one way, back through the centre, out the other
         return [(wave, zero, zero + angle0, one)] if motion.endswith("horizontal") else \
             [(zero, wave, zero + angle0, one)]
     if motion.startswith("circle"):
         sign = 1 if motion == "circle_ccw" else -1
-        phase = rng.uniform(0, 2 * np.pi) + sign * 2 * np.pi * 0.8 * (u + 0.5)
-        r = 0.22
-        return [(r * np.cos(phase), -r * np.sin(phase), zero + angle0, one)]
+        phase0 = rng.uniform(0, 2 * np.pi)
+        phase = phase0 + sign * 2 * np.pi * 0.8 * u
+        r = 0.22  # on a circle through the canvas centre, reached in the middle frame
+        return [(r * (np.cos(phase) - np.cos(phase0)), -r * (np.sin(phase) - np.sin(phase0)), zero + angle0, one)]
     # two objects crossing: one moves forward, the other backward on a parallel line
     side = rng.uniform(0.12, 0.2)
     if motion == "cross_horizontal":
