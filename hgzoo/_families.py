@@ -13,7 +13,7 @@ Example:
 
 >>> from hgzoo._families import FAMILIES, family
 >>> [f.name for f in FAMILIES]
-['deblur', 'fewshot', 'text', 'zeroshot', 'domain', 'anomaly', 'action', 'distill', 'dualpixel']
+['deblur', 'fewshot', 'text', 'zeroshot', 'domain', 'anomaly', 'action', 'distill', 'dualpixel', 'generation']
 >>> family("deblur").summary
 'image deblurring: DMPHN, StackMPN, event-guided MPN, self-supervision'
 """
@@ -41,7 +41,7 @@ class Family:
 
 FAMILIES = (
     Family("deblur", "image deblurring: DMPHN, StackMPN, event-guided MPN, self-supervision"),
-    Family("fewshot", "few-shot learning: episodes, the evaluation protocol, SoSN"),
+    Family("fewshot", "few-shot learning: episodes, the evaluation protocol, SoSN, SalNet", builds_on=("text",)),
     Family("text", "text classification: LLMEmbed heads over frozen language-model layers"),
     Family("zeroshot", "zero-shot learning: ZSKL kernel compatibility, GZSL model selection", builds_on=("text",)),
     Family("domain", "domain adaptation: scatter alignment with SPD divergences (So-HoT, Open MIC)"),
@@ -49,6 +49,7 @@ FAMILIES = (
     Family("action", "few-shot action recognition on clips: ARN, video readers, UCF101/HMDB51", builds_on=("fewshot",)),
     Family("distill", "dataset distillation: distribution matching with IID's constraints"),
     Family("dualpixel", "dual-pixel defocus: open DP simulator, DDDNet disparity + deblurring", builds_on=("deblur",)),
+    Family("generation", "identity-preserving generation: BeyondFacial plug-ins on ID-conditioned diffusion"),
 )
 
 # Cross-family arrows the template allows for families still to come (the

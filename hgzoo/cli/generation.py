@@ -1,0 +1,5 @@
+"""``hgzoo generation``: under construction."""
+
+
+def add_actions(actions):
+    """No actions yet."""

@@ -1,0 +1,1 @@
+"""Identity-preserving generation (BeyondFacial): under construction in this session."""
