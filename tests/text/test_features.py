@@ -44,6 +44,33 @@ def test_unmasked_mean_averages_padding_as_the_original(tiny_backbone):
     assert not np.allclose(ex.extract(TEXTS[:1], progress=False), masked.extract(TEXTS[:1], progress=False))
 
 
+def test_decoder_llm_last_layers_masked_and_padding_included(tiny_llama):
+    # Right padding under causal attention leaves real tokens untouched: the masked mean of a batch is the
+    # unpadded per-text mean; the padding-included mean is the mean over all max_length positions.
+    layers = (-1, -2, -3)
+    masked = FeatureExtractor(tiny_llama, layers=layers, batch_size=2, cache_dir=False, threads=1)
+    expected = np.stack([h.mean(axis=1) for h in reference(tiny_llama, TEXTS, layers)])
+    np.testing.assert_allclose(masked.extract(TEXTS, progress=False), expected, atol=1e-5)
+    unmasked = FeatureExtractor(tiny_llama, layers=layers, pooling="mean_unmasked", max_length=12, cache_dir=False)
+    expected = np.stack([h.mean(axis=1) for h in reference(tiny_llama, TEXTS, layers, pad_to=12)])
+    np.testing.assert_allclose(unmasked.extract(TEXTS, progress=False), expected, atol=1e-5)
+
+
+def test_truncation_is_counted_and_blank_texts_refused(tiny_backbone):
+    import torch
+
+    before = torch.get_num_threads()
+    ex = FeatureExtractor(tiny_backbone, layers=(-1,), max_length=4, cache_dir=False, threads=1)
+    with pytest.warns(UserWarning, match=r"2 of 3 texts are longer than max_length=4 tokens \(longest 11\) and were "
+                                         "truncated"):
+        ex.extract(TEXTS, progress=False)
+    assert ex.last_truncated == 2 and torch.get_num_threads() == before
+    with pytest.raises(ValueError, match=r"2 of 4 texts are empty or blank \(indices \[1, 3\]\)"):
+        ex.extract(["good", "", "bad", "  \t"], progress=False)
+    with pytest.raises(ValueError, match="threads must be positive"):
+        FeatureExtractor(tiny_backbone, threads=0)
+
+
 def test_first_token_pooling(tiny_backbone):
     ex = FeatureExtractor(tiny_backbone, layers=(-2,), pooling="first", cache_dir=False)
     expected = np.stack([h[:, 0] for h in reference(tiny_backbone, TEXTS, (-2,))])

@@ -125,3 +125,9 @@ def test_packaged_smollm2_converts_to_a_folder_that_generates():
         out = model.generate(**tokenizer("The capital of France is", return_tensors="pt"), max_new_tokens=3,
                              do_sample=False)
     assert "Paris" in tokenizer.decode(out[0])
+    from hgzoo.text import FeatureExtractor
+
+    for pooling in ("mean", "mean_unmasked"):
+        features = FeatureExtractor("smollm2-135m", pooling=pooling, max_length=16, cache_dir=False, threads=1).extract(
+            ["a gripping film", "dull"], progress=False)
+        assert features.shape == (2, 5, 576) and np.isfinite(features).all()
