@@ -17,9 +17,12 @@ from hgzoo.dualpixel.deblurring import DeblurNet, init_from_dmphn
 from hgzoo.dualpixel.disparity import DisparityNet
 from hgzoo.dualpixel.inference import restore
 from hgzoo.dualpixel.losses import DualPixelLoss, disparity_from_radius, radius_from_disparity
-from hgzoo.dualpixel.pixel4 import read_pixel4_view, read_pixel4_scene
+from hgzoo.dualpixel.convert import convert_dddnet_checkpoint
+from hgzoo.dualpixel.pixel4 import read_pixel4_ground_truth, read_pixel4_scene, read_pixel4_view, register_pixel4_scene
+from hgzoo.dualpixel.registration import Registration, estimate_registration
 from hgzoo.dualpixel.simulate import NYU_SETTINGS, Camera, SimulationError, render_dual_pixel, simulate
 
-__all__ = ["Camera", "DDDNet", "DeblurNet", "DisparityNet", "DualPixelLoss", "ImagePSNR", "NYU_SETTINGS",
-           "SimulationError", "disparity_from_radius", "init_from_dmphn", "radius_from_disparity",
-           "read_pixel4_scene", "read_pixel4_view", "render_dual_pixel", "restore", "simulate"]
+__all__ = ["Camera", "DDDNet", "DeblurNet", "DisparityNet", "DualPixelLoss", "ImagePSNR", "NYU_SETTINGS", "Registration",
+           "SimulationError", "convert_dddnet_checkpoint", "disparity_from_radius", "estimate_registration",
+           "init_from_dmphn", "radius_from_disparity", "read_pixel4_ground_truth", "read_pixel4_scene",
+           "read_pixel4_view", "register_pixel4_scene", "render_dual_pixel", "restore", "simulate"]

@@ -1,13 +1,18 @@
 """DDDNet: joint defocus-disparity estimation and deblurring from a dual-pixel pair (Pan et al., CVPR 2021)."""
 
+import functools
+import os
+
 import keras
 from keras import ops
 
+from hgzoo.dualpixel.convert import convert_dddnet_checkpoint
 from hgzoo.dualpixel.deblurring import DeblurNet
 from hgzoo.dualpixel.disparity import DisparityNet
 from hgzoo.dualpixel.losses import DualPixelLoss
 from hgzoo.metrics import PSNR
 from hgzoo.models.base import ZooModel
+from hgzoo.models.search_space import Choice
 from hgzoo.registry import register_model
 
 
@@ -36,6 +41,10 @@ class DDDNet(ZooModel):
         dmphn_domain: Esti works on views shifted by −0.5, as DMPHN; set it to
             start Esti from DMPHN weights with
             ``init_from_dmphn(model.get_layer("esti"), hgzoo.deblur.DMPHN(pretrained=True))``.
+        pretrained: False, a ``.weights.h5`` path, or a folder holding the
+            authors' ``Estd.pkl`` and ``Esti.pkl`` (converted at width 1 by
+            :func:`~hgzoo.dualpixel.convert.convert_dddnet_checkpoint`; hgzoo
+            ships no DDDNet weights).
 
     Example:
 
@@ -47,6 +56,7 @@ class DDDNet(ZooModel):
     """
 
     multiple_of = (8, 8)
+    search_space = {"width": Choice([0.125, 0.25, 0.5, 1.0]), "max_disparity": Choice([12, 8, 16])}
     fetching_arguments = ("pretrained",)
 
     def __init__(self, width=1.0, max_disparity=12, dmphn_domain=False, name="dddnet", dtype=None, **kwargs):
@@ -97,6 +107,26 @@ class DDDNet(ZooModel):
     def input_contract(self):
         return {"range": [0.0, 1.0], "dtype": "float32", "channels": 3, "multiple_of": list(self.multiple_of),
                 "inputs": ["left", "right"]}
+
+
+def _accept_checkpoint_folder(cls):
+    """Let ``pretrained`` name a folder of the authors' ``Estd.pkl``/``Esti.pkl`` (the registry takes files and
+    preset ids): the model is built with random weights, then converted."""
+    registered_init = cls.__init__
+
+    @functools.wraps(registered_init)
+    def __init__(self, *args, pretrained=False, **kwargs):
+        folder = pretrained if isinstance(pretrained, (str, os.PathLike)) and os.path.isdir(pretrained) else None
+        registered_init(self, *args, pretrained=False if folder else pretrained, **kwargs)
+        if folder is not None:
+            convert_dddnet_checkpoint(self, folder)
+            object.__setattr__(self, "pretrained_cfg", {"path": os.fspath(folder), "converter": "dddnet_torch"})
+
+    cls.__init__ = __init__
+    return cls
+
+
+_accept_checkpoint_folder(DDDNet)
 
 
 @keras.saving.register_keras_serializable(package="hgzoo")

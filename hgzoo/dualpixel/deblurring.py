@@ -7,6 +7,7 @@ from hgzoo.dualpixel.blocks import WideDMPHNDecoder, WideDMPHNEncoder, scaled
 from hgzoo.dualpixel.layers import ChannelAttention
 from hgzoo.layers import PatchMerge, PatchSplit
 from hgzoo.models.base import ZooModel
+from hgzoo.models.search_space import Choice
 from hgzoo.registry import register_model
 
 
@@ -45,6 +46,7 @@ class DeblurNet(ZooModel):
     """
 
     multiple_of = (8, 8)
+    search_space = {"width": Choice([0.125, 0.25, 0.5, 1.0])}
 
     def __init__(self, width=1.0, dmphn_domain=False, name="dddnet_deblur", dtype=None, **kwargs):
         left = keras.Input((None, None, 3), name="left")

@@ -5,6 +5,7 @@ import keras
 from hgzoo.dualpixel.blocks import basic_conv, scaled
 from hgzoo.dualpixel.layers import AlignedResize, CostVolume, SoftArgmin
 from hgzoo.models.base import ZooModel
+from hgzoo.models.search_space import Choice
 from hgzoo.registry import register_model
 
 MIN_SIZE = 64  # the 64×64 average-pooling branch needs at least one window
@@ -21,14 +22,14 @@ def feature_tower(width, dtype):
     x = basic_conv(x, scaled(64, width), "conv2", dtype=dtype)
     x = basic_conv(x, scaled(128, width), "conv3", dilation=4, dtype=dtype)
     x = basic_conv(x, scaled(128, width), "conv4", dilation=8, dtype=dtype)
-    branches = [x]
+    branches = []
     for size in (64, 16):
         b = keras.layers.AveragePooling2D(size, name=f"pool{size}", dtype=dtype)(x)
         b = keras.layers.Conv2D(scaled(32, width), 1, use_bias=False, name=f"branch{size}_conv", dtype=dtype)(b)
         b = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=f"branch{size}_bn", dtype=dtype)(b)
         b = keras.layers.ReLU(dtype=dtype)(b)
         branches.append(AlignedResize(align_corners=True, name=f"branch{size}_up", dtype=dtype)([b, x]))
-    x = keras.layers.Concatenate(dtype=dtype)(branches)
+    x = keras.layers.Concatenate(dtype=dtype)(branches + [x])  # the official order: 64-pool, 16-pool, features
     x = basic_conv(x, scaled(96, width), "fuse", dtype=dtype)
     x = keras.layers.Conv2D(scaled(32, width), 1, use_bias=False, name="last", dtype=dtype)(x)
     return keras.Model(image, x, name="feature")
@@ -44,8 +45,9 @@ class DisparityNet(ZooModel):
     leaves memory uninitialised), a 3D hourglass (two stride-2 BN-ReLU 3D
     convs, trilinear ×2 with aligned corners, skip from ``rem0``, transposed
     3D conv), trilinear resize of the 4 shift planes to ``max_disparity``
-    planes (aligned corners: our choice, the official call leaves it to the
-    PyTorch default of its era) and a soft-argmin (softmin weights).
+    planes (``align_corners=False``, as the official ``Disp``) and a
+    soft-argmin (softmin weights). The authors' ``Estd.pkl`` converts at
+    ``width=1`` (:func:`~hgzoo.dualpixel.convert.convert_dddnet_checkpoint`).
 
     Args:
         width: channel multiplier (1 = the published network).
@@ -64,6 +66,7 @@ class DisparityNet(ZooModel):
     """
 
     multiple_of = (4, 4)
+    search_space = {"width": Choice([0.125, 0.25, 0.5, 1.0]), "max_disparity": Choice([12, 8, 16])}
 
     def __init__(self, width=1.0, max_disparity=12, name="dddnet_disparity", dtype=None, **kwargs):
         left, right = view_inputs()
@@ -84,7 +87,7 @@ class DisparityNet(ZooModel):
         x = keras.layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name="deconv_bn", dtype=dtype)(x)
         x = keras.layers.ReLU(dtype=dtype)(x)
         x = keras.layers.Conv3D(1, 3, padding="same", use_bias=False, name="classify", dtype=dtype)(x)
-        cost = AlignedResize(align_corners=True, fixed={1: max_disparity}, name="to_disparities", dtype=dtype)(x)
+        cost = AlignedResize(align_corners=False, fixed={1: max_disparity}, name="to_disparities", dtype=dtype)(x)
         disparity = SoftArgmin(name="disparity", dtype="float32")(cost)
         super().__init__(inputs=[left, right], outputs=disparity, name=name, dtype=dtype, **kwargs)
         self.width = width

@@ -65,3 +65,50 @@ def read_pixel4_scene(folder, scene):
         raise Pixel4FormatError(f"scene {scene}: left view {left.shape} and right view {right.shape} differ in size; "
                                 f"both views of one capture have the same size")
     return left, right
+
+
+def read_pixel4_ground_truth(folder, scene):
+    """``(image, defocus)`` ground truth of ``scene``: the all-in-focus image /65535 and the 8-bit defocus map, (h, w) float32.
+
+    Files: ``gt_all_in_focus_im/{scene}_gt.png`` (16-bit) and
+    ``gt_defocus_map/{scene}_gt.png`` (8-bit), as in the release.
+    """
+    from PIL import Image
+
+    arrays = []
+    for sub, bits in (("gt_all_in_focus_im", 16), ("gt_defocus_map", 8)):
+        path = os.path.join(folder, sub, f"{scene}_gt.png")
+        if not os.path.isfile(path):
+            raise Pixel4FormatError(f"{path}: no such file; the release keeps the ground truth of scene {scene} in "
+                                    f"{sub}/{scene}_gt.png")
+        with Image.open(path) as im:
+            array = np.asarray(im)
+        if array.ndim != 2 or array.dtype != (np.uint16 if bits == 16 else np.uint8):
+            raise Pixel4FormatError(f"{path}: a {array.dtype} image {array.shape}; expected a {bits}-bit single-channel PNG")
+        arrays.append(array.astype("float32") / (2 ** bits - 1))
+    if arrays[0].shape != arrays[1].shape:
+        raise Pixel4FormatError(f"scene {scene}: ground-truth image {arrays[0].shape} and defocus map {arrays[1].shape} "
+                                f"differ in size")
+    return tuple(arrays)
+
+
+def register_pixel4_scene(folder, scene, registration=None):
+    """Scene ``scene`` on its ground truth's pixel grid: ``(left, right, image, defocus, registration)``.
+
+    The ground truth covers only the central part of the views' field of
+    view, at about the views' resolution (a scale of ~0.993-0.995 view pixels
+    per ground-truth pixel, offset ~(252, 337) in the two release scenes), so
+    the views are not resized by 2/3: a scale + translation
+    (:func:`~hgzoo.dualpixel.registration.estimate_registration`) is fitted
+    once per scene on the L/R average against the ground truth, and both views
+    are resampled (bilinear) onto the ground-truth grid, which then is the
+    common field of view. Pass a ``Registration`` to reuse a fit.
+    """
+    from hgzoo.dualpixel.registration import estimate_registration, warp
+
+    left, right = read_pixel4_scene(folder, scene)
+    image, defocus = read_pixel4_ground_truth(folder, scene)
+    if registration is None:
+        registration = estimate_registration((left + right) / 2, image)
+    left, right = (warp(view, registration, image.shape) for view in (left, right))
+    return left, right, image, defocus, registration
