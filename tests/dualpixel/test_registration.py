@@ -25,3 +25,21 @@ def test_refuses_colour_images_and_references_that_fit_nowhere():
         estimate_registration(np.zeros((32, 32, 3)), np.zeros((16, 16)))
     with pytest.raises(RegistrationError, match="fits inside moving"):
         estimate_registration(np.random.rand(32, 32), np.random.rand(64, 64), scales=[1.0], coarse=2)
+
+
+def test_pixel4_ground_truth_reader_names_a_missing_file(tmp_path):
+    from hgzoo.dualpixel import read_pixel4_ground_truth
+
+    with pytest.raises(ValueError, match="gt_all_in_focus_im/001_gt.png"):
+        read_pixel4_ground_truth(tmp_path, "001")
+
+
+@pytest.mark.slow
+def test_pixel4_views_register_to_the_central_window_of_the_ground_truth(shared_data):
+    from hgzoo.dualpixel import register_pixel4_scene
+
+    folder = shared_data / "dualpixel" / "pixel4"
+    left, right, image, defocus, found = register_pixel4_scene(folder, "005")
+    assert left.shape == right.shape == image.shape == defocus.shape == (1008, 1344)
+    assert 0.98 < found.scale < 1.01 and abs(found.ty - 252) < 8 and abs(found.tx - 336) < 8  # a central crop
+    assert gradient_ncc((left + right) / 2, image) > 0.5
