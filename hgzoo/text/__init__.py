@@ -12,13 +12,21 @@ Example:
 >>> history = head.fit(features, np.random.randint(0, 2, 64), epochs=1, verbose=0)
 >>> extractor = hgzoo.text.FeatureExtractor()  # doctest: +SKIP
 >>> head.predict(extractor.extract(["a gripping film"]))  # doctest: +SKIP
+
+As the paper, a decoder LLM's layers fused with two encoders (after
+``hgzoo text install-backbones``; the folders convert once):
+
+>>> fusion = hgzoo.text.FusionExtractor()  # doctest: +SKIP
+>>> head = fusion.build_head(num_classes=2)  # doctest: +SKIP
+>>> head.predict(fusion.extract(["a gripping film"]))  # doctest: +SKIP
 """
 
 from hgzoo.text.backbones import DEFAULT_BACKBONE, resolve_backbone
 from hgzoo.text.features import FeatureExtractor
+from hgzoo.text.fusion import FusionExtractor
 from hgzoo.text.llmembed import LLMEmbed
 from hgzoo.text.stream_projection import StreamProjection
 from hgzoo.text.tsv import TextDataset, read_tsv
 
-__all__ = ["DEFAULT_BACKBONE", "FeatureExtractor", "LLMEmbed", "StreamProjection", "TextDataset", "read_tsv",
+__all__ = ["DEFAULT_BACKBONE", "FeatureExtractor", "FusionExtractor", "LLMEmbed", "StreamProjection", "TextDataset", "read_tsv",
            "resolve_backbone"]

@@ -44,6 +44,12 @@ class LLMEmbed(ZooModel):
         class_names: label names in index order, kept with the model.
         encoder: the :meth:`FeatureExtractor.config` that made the features,
             kept so a saved head predicts from raw text (``hgzoo text predict``).
+        extra_encoders: the configs that made each ``extra_embeddings_i``
+            (:class:`~hgzoo.text.FusionExtractor` fills both).
+
+    As the paper: :meth:`FusionExtractor.build_head` gives the LLM's
+    per-layer streams (SmolLM2-135M, last five layers) and two encoder
+    streams (all-mpnet-base-v2, all-MiniLM-L6-v2), fused as above.
 
     Example:
 
@@ -61,7 +67,7 @@ class LLMEmbed(ZooModel):
 
     def __init__(self, num_classes, num_layers=5, feature_dim=384, extra_dims=(), projection_dim=1024,
                  hidden_units=(1024, 256), dropout=0.5, sigma=0.01, double_softmax=False, class_names=None,
-                 encoder=None, name="llmembed", dtype=None, **kwargs):
+                 encoder=None, extra_encoders=None, name="llmembed", dtype=None, **kwargs):
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be at least 2, got {num_classes}")
         if class_names is not None and len(class_names) != int(num_classes):
@@ -70,6 +76,8 @@ class LLMEmbed(ZooModel):
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
         if float(sigma) <= 0:
             raise ValueError(f"sigma must be positive, got {sigma}")
+        if extra_encoders is not None and len(extra_encoders) != len(extra_dims):
+            raise ValueError(f"{len(extra_encoders)} extra_encoders for {len(extra_dims)} extra_dims")
         layers_in = keras.Input((int(num_layers), int(feature_dim)), name="layer_embeddings")
         extras_in = [keras.Input((int(d),), name=f"extra_embeddings_{i}") for i, d in enumerate(extra_dims)]
         x = StreamProjection(projection_dim, activation="relu", name="layer_projection", dtype=dtype)(layers_in)
@@ -100,9 +108,11 @@ class LLMEmbed(ZooModel):
                       "projection_dim": int(projection_dim), "hidden_units": [int(u) for u in hidden_units],
                       "dropout": float(dropout), "sigma": float(sigma), "double_softmax": bool(double_softmax),
                       "class_names": None if class_names is None else [str(c) for c in class_names],
-                      "encoder": None if encoder is None else dict(encoder)}
+                      "encoder": None if encoder is None else dict(encoder),
+                      "extra_encoders": None if extra_encoders is None else [dict(e) for e in extra_encoders]}
         self.class_names = self._args["class_names"] or [str(i) for i in range(int(num_classes))]
         self.encoder = self._args["encoder"]
+        self.extra_encoders = self._args["extra_encoders"]
         self.compile()
 
     def get_config(self):
@@ -137,4 +147,4 @@ class LLMEmbed(ZooModel):
     @property
     def input_contract(self):
         return {"inputs": ["layer_embeddings"] + [f"extra_embeddings_{i}" for i in range(len(self._args["extra_dims"]))],
-                "encoder": self.encoder, "class_names": self.class_names, "output": "logits (B, classes)"}
+                "encoder": self.encoder, "extra_encoders": self.extra_encoders, "class_names": self.class_names, "output": "logits (B, classes)"}
