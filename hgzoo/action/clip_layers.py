@@ -18,24 +18,9 @@ from keras import ops
 
 from hgzoo.api_export import hgzoo_export
 from hgzoo.errors import InvalidEpisodeError
+from hgzoo.fewshot import class_count
 
 TASKS = ("temporal", "spatial")
-
-
-def class_count(labels, n_way):
-    """N: the fixed ``n_way``, or max(label) + 1 (needs concrete labels under JAX jit)."""
-    if n_way:
-        return n_way
-    n = ops.max(labels) + 1
-    if keras.backend.backend() == "jax":
-        import jax
-
-        if isinstance(n, jax.core.Tracer):
-            raise InvalidEpisodeError(
-                "on JAX the number of classes must be fixed for training and jit-compiled calls: build the "
-                "model with n_way=N (eager inference, e.g. predict_on_batch, reads N from the labels)")
-        return int(n)
-    return n
 
 
 def uniform_indices(length, frames):

@@ -48,7 +48,7 @@ class ClipClasses:
         if any(c.ndim != 5 or len(c) == 0 for c in clips) or len(shapes) != 1:
             raise ValueError(f"every class needs one or more clips (n, T, H, W, C) of one shape; got shapes "
                              f"{sorted({c.shape for c in clips})}")
-        self.images = [c.astype(np.uint8) for c in clips]  # `images`: the name EpisodeSampler reads
+        self.images = [c.astype(np.uint8) for c in clips]  # `images` and `image_shape`: the names EpisodeSampler reads
         self.names = list(names) if names is not None else [str(i) for i in range(len(clips))]
 
     @property
@@ -58,6 +58,8 @@ class ClipClasses:
     @property
     def clip_shape(self):
         return tuple(self.images[0].shape[1:])
+
+    image_shape = clip_shape
 
     def __len__(self):
         return sum(len(c) for c in self.images)
@@ -82,33 +84,7 @@ class ClipEpisodeSampler(EpisodeSampler):
     ['query_clips', 'support_clips', 'support_labels']
     """
 
-    def episode(self, index):
-        inputs, target = super().episode(index)
-        return {"support_clips": inputs["support_images"], "support_labels": inputs["support_labels"],
-                "query_clips": inputs["query_images"]}, target
-
-    def dataset(self, episodes=None, batch_size=1, start=0):
-        """A ``tf.data.Dataset`` of episode batches for ``model.fit``/``evaluate``."""
-        import tensorflow as tf
-
-        clip = self.classes.clip_shape
-        s, q, n = self.n_way * self.k_shot, self.n_way * self.queries, self.n_way
-        signature = ({"support_clips": tf.TensorSpec((s, *clip), tf.float32),
-                      "support_labels": tf.TensorSpec((s,), tf.int32),
-                      "query_clips": tf.TensorSpec((q, *clip), tf.float32)},
-                     tf.TensorSpec((q, n), tf.float32))
-
-        def generate():
-            index = start
-            while episodes is None or index < start + episodes:
-                yield self.episode(index)
-                index += 1
-
-        dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-        dataset = dataset.batch(batch_size, drop_remainder=True)
-        if episodes is not None:
-            dataset = dataset.apply(tf.data.experimental.assert_cardinality(episodes // batch_size))
-        return dataset.prefetch(2)
+    input_names = INPUT_NAMES
 
 
 def _dims(shape):
@@ -170,12 +146,3 @@ def check_clip_episode(support_clips, support_labels, query_clips, channels=None
         return check_episode(frames_stacked(support), labels, frames_stacked(query))
     except InvalidEpisodeError as e:
         raise InvalidEpisodeError(str(e).replace("_images", "_clips").replace("images", "frames")) from None
-
-
-def clip_episode_values(inputs):
-    """The three episode inputs of a dict or list/tuple, in :data:`INPUT_NAMES` order; else None."""
-    if isinstance(inputs, dict):
-        return [inputs[k] for k in INPUT_NAMES] if set(INPUT_NAMES) <= set(inputs) else None
-    if isinstance(inputs, (list, tuple)) and len(inputs) == len(INPUT_NAMES):
-        return list(inputs)
-    return None

@@ -15,14 +15,14 @@ Example:
 
 from hgzoo.data.image_classes import ImageClasses
 from hgzoo.fewshot import omniglot
-from hgzoo.fewshot.base import RelationCrossEntropy
-from hgzoo.fewshot.episode_layers import EpisodeImages
+from hgzoo.fewshot.base import FewShotModel, RelationCrossEntropy
+from hgzoo.fewshot.episode_layers import EpisodeImages, class_count
 from hgzoo.fewshot.episodes import EpisodeSampler, check_episode
 from hgzoo.fewshot.evaluation import confidence_interval, evaluate_episodes
 from hgzoo.fewshot.saliency import SpectralResidualSaliency
 from hgzoo.fewshot.salnet import SalNet
 from hgzoo.fewshot.sosn import SoSN
 
-__all__ = ["EpisodeImages", "EpisodeSampler", "ImageClasses", "RelationCrossEntropy", "SalNet", "SoSN",
+__all__ = ["EpisodeImages", "EpisodeSampler", "FewShotModel", "ImageClasses", "RelationCrossEntropy", "SalNet", "SoSN",
            "SpectralResidualSaliency",
-           "check_episode", "confidence_interval", "evaluate_episodes", "omniglot"]
+           "check_episode", "class_count", "confidence_interval", "evaluate_episodes", "omniglot"]

@@ -1,12 +1,14 @@
-"""FewShotModel: the episode contract, checks and compile defaults shared by few-shot models."""
+"""FewShotModel: the episode contract, checks and compile defaults shared by few-shot models (of images, and of
+clips in :mod:`hgzoo.action`)."""
 
 import keras
 import numpy as np
 from keras import ops
 
 from hgzoo.errors import InvalidEpisodeError
-from hgzoo.fewshot.episodes import (INPUT_NAMES, check_episode, check_episode_images, check_episode_labels,
-                                    check_episode_shapes, checked_dataset, episode_error, episode_values)
+from hgzoo.api_export import hgzoo_export
+from hgzoo.fewshot.episodes import (INPUT_NAMES, check_episode, check_episode_labels, check_episode_shapes,
+                                    checked_dataset, episode_error, episode_values)
 from hgzoo.models.base import ZooModel
 
 
@@ -57,6 +59,7 @@ class RelationCrossEntropy(keras.losses.Loss):
         return {**super().get_config(), "epsilon": self.epsilon}
 
 
+@hgzoo_export
 class FewShotModel(ZooModel):
     """Base of few-shot models: an episode batch in, class scores out.
 
@@ -76,6 +79,12 @@ class FewShotModel(ZooModel):
 
     Compiles itself with Adam(1e-3), the model's published loss and accuracy.
 
+    A subclass over other episode items (clips in :mod:`hgzoo.action`) sets
+    the class attributes ``input_names``, ``item_dims`` (3 for (H, W, C)),
+    ``check_shapes`` and ``check_arrays`` (its versions of
+    :func:`~hgzoo.fewshot.episodes.check_episode_shapes` and
+    :func:`~hgzoo.fewshot.check_episode`); everything else here applies.
+
     Example:
 
     >>> import hgzoo
@@ -86,6 +95,10 @@ class FewShotModel(ZooModel):
 
     channels = 3
     default_loss = "mse"
+    input_names = INPUT_NAMES
+    item_dims = 3
+    check_shapes = staticmethod(check_episode_shapes)
+    check_arrays = staticmethod(check_episode)
 
     def __init__(self, *args, n_way=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -94,19 +107,19 @@ class FewShotModel(ZooModel):
 
     def __call__(self, inputs, *args, **kwargs):
         # Checked before Keras' __call__, whose error wrapping would paste the whole arrays into the message.
-        if episode_values(inputs) is not None:
+        if episode_values(inputs, self.input_names) is not None:
             self._checked(inputs)
         return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs, training=None, mask=None):
-        values = inputs if isinstance(inputs, dict) else dict(zip(INPUT_NAMES, inputs))
-        check_episode_shapes(*(values[k].shape for k in INPUT_NAMES), channels=self.channels)
-        labels = _concrete(values["support_labels"])
-        if labels is not None:
-            self._check_n_way(check_episode_labels(labels)[0])
-        images = [_concrete(values[k]) for k in ("support_images", "query_images")]
-        if all(x is not None for x in images):
-            check_episode_images(*images)
+        # A subclass may pass more inputs after the three (SalNet's saliency maps).
+        values = [inputs[k] for k in self.input_names] if isinstance(inputs, dict) else list(inputs)[:3]
+        self.check_shapes(*(v.shape for v in values), channels=self.channels)
+        arrays = [_concrete(v) for v in values]
+        if all(a is not None for a in arrays):
+            self._check_n_way(self.check_arrays(*arrays, channels=self.channels)[0])
+        elif arrays[1] is not None:
+            self._check_n_way(check_episode_labels(arrays[1])[0])
         return super().call(inputs, training=training, mask=mask)
 
     def _check_n_way(self, n_way):
@@ -120,13 +133,13 @@ class FewShotModel(ZooModel):
 
     def _checked(self, x):
         """``x`` after the episode checks: arrays checked now, a tf.data.Dataset batch by batch."""
-        values = episode_values(x)
+        values = episode_values(x, self.input_names)
         if values is not None:
             arrays = [_concrete(v) for v in values]
             if all(a is not None for a in arrays):
-                self._check_n_way(check_episode(*arrays, channels=self.channels)[0])
+                self._check_n_way(self.check_arrays(*arrays, channels=self.channels)[0])
             return x
-        return checked_dataset(x, lambda *arrays: self._checked(list(arrays)))
+        return checked_dataset(x, lambda *arrays: self._checked(list(arrays)), self.input_names)
 
     def _all_variables(self):
         optimizer = list(self.optimizer.variables) if getattr(self, "optimizer", None) is not None else []
@@ -200,25 +213,26 @@ class FewShotModel(ZooModel):
         """What :func:`hgzoo.export.export_for_serving` exports for this model.
 
         Returns ``(specs, fn)``: inputs ``support_images``, ``support_labels``
-        (int32) and ``query_images``; ``fn`` returns ``{"scores": (B, Q, N),
-        "classes": (B, Q) int32}``. With ``input_dtype="uint8"`` the images
-        are 0-255.
+        (int32) and ``query_images`` (the model's ``input_names``); ``fn``
+        returns ``{"scores": (B, Q, N), "classes": (B, Q) int32}``. With
+        ``input_dtype="uint8"`` the images are 0-255.
         """
         if input_dtype not in ("float32", "uint8"):
             raise ValueError(f"input_dtype must be 'float32' or 'uint8', got {input_dtype!r}")
-        image = ((None, None, None, None, self.channels), input_dtype)
+        item = ((None,) * (self.item_dims + 1) + (self.channels,), input_dtype)
+        support_name, labels_name, query_name = self.input_names
 
-        def serve(support_images, support_labels, query_images):
-            def scale(x):
-                x = ops.cast(x, "float32")
-                return x / 255.0 if input_dtype == "uint8" else x
+        def scale(x):
+            x = ops.cast(x, "float32")
+            return x / 255.0 if input_dtype == "uint8" else x
 
-            scores = self([scale(support_images), support_labels, scale(query_images)], training=False)
+        def serve(support, support_labels, query):
+            scores = self([scale(support), support_labels, scale(query)], training=False)
             return {"scores": ops.cast(scores, "float32"), "classes": ops.cast(ops.argmax(scores, axis=-1), "int32")}
 
-        return {"support_images": image, "support_labels": ((None, None), "int32"), "query_images": image}, serve
+        return {support_name: item, labels_name: ((None, None), "int32"), query_name: item}, serve
 
     @property
     def input_contract(self):
         return {"range": [0.0, 1.0], "dtype": "float32", "channels": self.channels,
-                "inputs": list(INPUT_NAMES), "output": "scores (B, Q, N)"}
+                "inputs": list(self.input_names), "output": "scores (B, Q, N)"}

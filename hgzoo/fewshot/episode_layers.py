@@ -31,8 +31,12 @@ def _check_rank(shape, rank, what):
         raise InvalidEpisodeError(f"{what} must have rank {rank}, got shape {tuple(shape)}")
 
 
-def _class_count(labels, n_way):
-    """N: the fixed ``n_way``, or max(label) + 1 (needs concrete labels under JAX jit)."""
+def class_count(labels, n_way):
+    """N of an episode batch: the fixed ``n_way``, or max(label) + 1 (which needs concrete labels under JAX jit).
+
+    >>> int(class_count([[0, 1, 2, 0]], None)), class_count([[0, 1, 2, 0]], 5)
+    (3, 5)
+    """
     if n_way:
         return n_way
     n = ops.max(labels) + 1
@@ -152,7 +156,7 @@ class ClassFeatureSum(keras.layers.Layer):
         b, s = ops.shape(labels)[0], ops.shape(labels)[1]
         h, w, c = ops.shape(features)[1], ops.shape(features)[2], ops.shape(features)[3]
         feats = ops.reshape(features, (b, -1, h, w, c))
-        n = _class_count(labels, self.n_way)
+        n = class_count(labels, self.n_way)
         onehot = ops.cast(ops.equal(ops.expand_dims(labels, -1), ops.arange(n, dtype="int32")), features.dtype)
         classes = ops.einsum("bsn,bshwc->bnhwc", onehot, feats[:, :s])
         return ops.reshape(classes, (-1, h, w, c)), ops.reshape(feats[:, s:], (-1, h, w, c))

@@ -46,6 +46,8 @@ class EpisodeSampler:
             still give the class), so models cannot rely on the layout.
     """
 
+    input_names = INPUT_NAMES
+
     def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True):
         if n_way < 2:
             raise InvalidEpisodeError(f"n_way must be at least 2, got {n_way}")
@@ -85,10 +87,11 @@ class EpisodeSampler:
         # (SalNet) would otherwise normalise a one-class group's class away.
         queries = np.stack(queries, axis=1)
         query_labels = np.tile(np.arange(self.n_way), self.queries)
+        support_name, labels_name, query_name = self.input_names
         inputs = {
-            "support_images": support.astype(np.float32) / 255.0,
-            "support_labels": support_labels,
-            "query_images": queries.reshape((-1,) + queries.shape[2:]).astype(np.float32) / 255.0,
+            support_name: support.astype(np.float32) / 255.0,
+            labels_name: support_labels,
+            query_name: queries.reshape((-1,) + queries.shape[2:]).astype(np.float32) / 255.0,
         }
         return inputs, np.eye(self.n_way, dtype=np.float32)[query_labels]
 
@@ -103,12 +106,13 @@ class EpisodeSampler:
         """
         import tensorflow as tf
 
-        h, w, c = self.classes.image_shape
+        item = tuple(self.classes.image_shape)
         s, q, n = self.n_way * self.k_shot, self.n_way * self.queries, self.n_way
+        support_name, labels_name, query_name = self.input_names
         signature = (
-            {"support_images": tf.TensorSpec((s, h, w, c), tf.float32),
-             "support_labels": tf.TensorSpec((s,), tf.int32),
-             "query_images": tf.TensorSpec((q, h, w, c), tf.float32)},
+            {support_name: tf.TensorSpec((s, *item), tf.float32),
+             labels_name: tf.TensorSpec((s,), tf.int32),
+             query_name: tf.TensorSpec((q, *item), tf.float32)},
             tf.TensorSpec((q, n), tf.float32),
         )
 
@@ -224,11 +228,11 @@ def check_episode(support_images, support_labels, query_images, channels=None):
     return n_way_k_shot
 
 
-def episode_values(inputs):
-    """The three episode inputs of a dict or list/tuple, in :data:`INPUT_NAMES` order; else None."""
+def episode_values(inputs, names=INPUT_NAMES):
+    """The three episode inputs of a dict or list/tuple, in ``names`` order; else None."""
     if isinstance(inputs, dict):
-        return [inputs[k] for k in INPUT_NAMES] if set(INPUT_NAMES) <= set(inputs) else None
-    if isinstance(inputs, (list, tuple)) and len(inputs) == len(INPUT_NAMES):
+        return [inputs[k] for k in names] if set(names) <= set(inputs) else None
+    if isinstance(inputs, (list, tuple)) and len(inputs) == len(names):
         return list(inputs)
     return None
 
@@ -236,10 +240,10 @@ def episode_values(inputs):
 _CARRIED = "InvalidEpisodeError: "
 
 
-def checked_dataset(dataset, check):
+def checked_dataset(dataset, check, names=INPUT_NAMES):
     """``dataset`` (a ``tf.data.Dataset``; anything else is returned as it is) with
-    ``check(support_images, support_labels, query_images)`` run in Python on the
-    episode inputs of each element (``x`` of ``(x, y, ...)``) as it is produced.
+    ``check(support, support_labels, query)`` run in Python on the episode inputs
+    (named ``names``) of each element (``x`` of ``(x, y, ...)``) as it is produced.
 
     An :class:`~hgzoo.errors.InvalidEpisodeError` from ``check`` reaches the
     caller inside TensorFlow's own error; :func:`episode_error` unpacks it.
@@ -257,14 +261,14 @@ def checked_dataset(dataset, check):
 
     def checked(*element):
         inputs = element[0]
-        values = episode_values(inputs)
+        values = episode_values(inputs, names)
         if values is None:
             return element if len(element) > 1 else inputs
         # The checked labels replace the originals, so no batch passes without its check.
         labels = tf.numpy_function(run_check, values, values[1].dtype, stateful=False)
         labels.set_shape(values[1].shape)
         if isinstance(inputs, dict):
-            inputs = {**inputs, "support_labels": labels}
+            inputs = {**inputs, names[1]: labels}
         else:
             inputs = type(inputs)([values[0], labels, values[2]])
         return (inputs, *element[1:]) if len(element) > 1 else inputs

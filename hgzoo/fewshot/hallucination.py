@@ -32,7 +32,7 @@ import keras
 from keras import ops
 
 from hgzoo.api_export import hgzoo_export
-from hgzoo.fewshot.episode_layers import _class_count
+from hgzoo.fewshot.episode_layers import class_count
 
 MODES = ("inter", "intra", "none")
 
@@ -177,7 +177,7 @@ class RelationGroups(keras.layers.Layer):
 
     def call(self, support_labels, query_images):
         labels = ops.cast(support_labels, "int32")
-        n = _class_count(labels, self.n_way)
+        n = class_count(labels, self.n_way)
         ids, per_episode = _query_group_ids(ops.shape(labels)[0], ops.shape(query_images)[1], self.query_group)
         return _membership(ops.repeat(ids, n), ops.shape(labels)[0] * per_episode)
 
@@ -268,7 +268,7 @@ class SupportHallucination(keras.layers.Layer):
         b, s = ops.shape(labels)[0], ops.shape(labels)[1]
         q = ops.shape(query_images)[1]
         h, w, c = ops.shape(foreground)[1], ops.shape(foreground)[2], ops.shape(foreground)[3]
-        n = _class_count(labels, self.n_way)
+        n = class_count(labels, self.n_way)
         fs = ops.reshape(foreground[:b * s], (b, s, h, w, c))
         bs = ops.reshape(background[:b * s], (b, s, h, w, c))
         queries = foreground[b * s:] + background[b * s:]
