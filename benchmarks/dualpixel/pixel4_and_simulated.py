@@ -3,7 +3,7 @@
     flock /work/heavy.lock env HGZOO_WEIGHTS_DIR=../shared/data/dmphn python benchmarks/dualpixel/pixel4_and_simulated.py
 
 Training (stated budget): a DDDNet at width 0.25 trained from scratch with
-``fit`` for a fixed wall-clock budget (DP_TRAIN_SECONDS, default 180 s, in
+``fit`` for a fixed wall-clock budget (``--train-seconds``, default 180 s, in
 chunks of 10 steps; the step count reached is recorded) of batch 4 on 64×64
 crops simulated on the fly (green channel replicated to RGB, like Pixel-4 DP
 data) from the top 70 % of the Middlebury motorcycle; held-out pairs come
@@ -22,6 +22,7 @@ to the ground truth before PSNR/SSIM (the ground truth's exposure scale is not
 documented).
 """
 
+import argparse
 import os
 import sys
 import time
@@ -42,7 +43,6 @@ from hgzoo.dualpixel.registration import gradient_ncc  # noqa: E402
 from hgzoo.dualpixel.data import dual_pixel_dataset, motorcycle, simulated_pairs  # noqa: E402
 from hgzoo.metrics import psnr, ssim  # noqa: E402
 
-TRAIN_SECONDS = float(os.environ.get("DP_TRAIN_SECONDS", 180))
 WIDTH = 0.25
 keras.utils.set_random_seed(0)
 
@@ -59,6 +59,9 @@ def quality(x, gt, gain=False):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-seconds", type=float, default=180.0, help="DDDNet's wall-clock training budget")
+    train_seconds = parser.parse_args().train_seconds
     image, depth = motorcycle()
     h = image.shape[0]
     train_src = [(image[: int(0.7 * h)], depth[: int(0.7 * h)])]
@@ -71,7 +74,7 @@ def main():
 
     class Budget(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            self.model.stop_training = time.time() - start > TRAIN_SECONDS
+            self.model.stop_training = time.time() - start > train_seconds
 
     history = model.fit(ds, steps_per_epoch=10, epochs=100000, verbose=0, callbacks=[Budget()])
     steps = 10 * len(history.history["loss"])
