@@ -8,7 +8,7 @@ from keras import ops
 from hgzoo.api_export import hgzoo_export
 from hgzoo.fewshot.backbones import BACKBONES, apply_backbone
 from hgzoo.fewshot.base import FewShotModel, episode_inputs
-from hgzoo.fewshot.episode_layers import EpisodeImages, EpisodeScores, _class_count
+from hgzoo.fewshot.episode_layers import EpisodeImages, EpisodeScores, class_count
 from hgzoo.fewshot.sosn import OMNIGLOT_MEAN, OMNIGLOT_STD
 from hgzoo.layers import CrossAttention
 from hgzoo.models.search_space import Choice, Float, Int
@@ -59,7 +59,7 @@ class QueryAlignedPrototypes(keras.layers.Layer):
         b, s = ops.shape(labels)[0], ops.shape(labels)[1]
         h, w, c = ops.shape(features)[1], ops.shape(features)[2], ops.shape(features)[3]
         feats = ops.reshape(features, (b, -1, h * w, c))
-        n = _class_count(labels, self.n_way)
+        n = class_count(labels, self.n_way)
         # Shots grouped by class: sorting the labels puts each class's K shots side by side.
         order = ops.argsort(labels, axis=1)
         support = ops.take_along_axis(feats[:, :s], order[:, :, None, None], axis=1)
