@@ -1,1 +1,42 @@
-"""Identity-preserving generation (BeyondFacial): under construction in this session."""
+"""Identity-preserving generation: BeyondFacial's plug-ins on an ID-conditioned diffusion model.
+
+``IDDiffusion`` is a small DiT that denoises images conditioned on a face
+identity embedding (dlib's 128-d descriptor), a face layout (scale and
+position in the frame) and a background class. Facts of the paper:
+``papers.md`` §16 (no code was released; the plug-ins' docstrings say what
+had to be chosen).
+
+Example:
+
+>>> import numpy as np, hgzoo
+>>> model = hgzoo.generation.IDDiffusion(image_size=(16, 16), width=16, depth=1, heads=2)
+>>> eps = model.predict_on_batch([np.zeros((1, 16, 16, 3), "float32"), np.array([999.0], "float32"),
+...                               np.ones((1, 128), "float32"), np.array([[0.3, 0.5, 0.5]], "float32"),
+...                               np.array([2], "int32")])
+>>> eps.shape
+(1, 16, 16, 3)
+>>> plugins = [hgzoo.generation.DualLineInference(), hgzoo.generation.IdentityAdaptiveFusion(),
+...            hgzoo.generation.IdentityAggregationPrepending()]
+>>> hgzoo.generation.sample(model, np.ones((1, 3, 128), "float32"), [[0.3, 0.2, 0.8]], [2], steps=2,
+...                         plugins=plugins).shape
+(1, 16, 16, 3)
+"""
+
+from hgzoo.generation.hooks import GuidancePlan, PlugIn, combine
+from hgzoo.generation.id_diffusion import IDDiffusion
+from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending
+from hgzoo.generation.sampler import check_layout, sample
+from hgzoo.generation.schedule import NoiseSchedule
+
+__all__ = [
+    "DualLineInference",
+    "GuidancePlan",
+    "IDDiffusion",
+    "IdentityAdaptiveFusion",
+    "IdentityAggregationPrepending",
+    "NoiseSchedule",
+    "PlugIn",
+    "check_layout",
+    "combine",
+    "sample",
+]
