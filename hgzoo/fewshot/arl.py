@@ -181,7 +181,8 @@ class ARL(FewShotModel):
             outputs = _First(name="arl_scores", dtype="float32")(train_outputs)
         else:
             feature_layer = None
-            outputs = base(inputs)
+            # Keras' own __call__: FewShotModel's checks values and on JAX would read these placeholders.
+            outputs = keras.layers.Layer.__call__(base, inputs)
         object.__setattr__(self, "_base_loss", base.default_loss)
         super().__init__(inputs=inputs, outputs=outputs, n_way=base.n_way, name=name, dtype=dtype, **kwargs)
         object.__setattr__(

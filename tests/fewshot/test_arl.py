@@ -10,9 +10,15 @@ from hgzoo.fewshot.class_embeddings import alphabet_embeddings
 from hgzoo.fewshot.class_id_episodes import ClassIdEpisodeSampler, PseudoClassSampler
 from hgzoo.testing import run_model_test
 
-# Backend-agnostic; the JAX pass runs the harness and the exactness checks (tests marked jax).
+# Backend-agnostic. The JAX pass (tests marked jax) runs the exactness and bad-input checks by default
+# and the harness under -m slow.
 
 JAX = keras.backend.backend() == "jax"
+
+
+def jax_slow(test):
+    """The harness compiles many XLA programs (fit, two mixed policies, a reload): -m slow on JAX."""
+    return pytest.mark.slow(test) if JAX else test
 NAMES = ("support_images", "support_labels", "query_images")
 SOSN = {"image_size": (28, 28), "channels": 1, "relation_filters": 8, "relation_hidden": 4, "n_way": 3}
 
@@ -44,6 +50,7 @@ def embeddings(rows=8, dim=4, seed=0):
 
 
 @pytest.mark.jax
+@jax_slow
 def test_arl_harness():
     base = keras.saving.serialize_keras_object(SoSN(**SOSN))
     run_model_test(
@@ -68,6 +75,8 @@ def test_switched_off_it_is_the_base_exactly():
     model = ARL(twin, relative_weight=0.0, absolute_weight=0.0)
     x = episode(b=2, k=2, q=3)
     np.testing.assert_array_equal(model.predict_on_batch(x), base.predict_on_batch(x))
+    if JAX:
+        return  # the training half runs on TensorFlow: un-jitted JAX training steps take tens of seconds
     # ... and trains as the base: one step from equal weights gives equal weights.
     y = target(2, 3)
     for m in (base, model):

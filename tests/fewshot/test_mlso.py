@@ -9,10 +9,15 @@ from hgzoo.fewshot.branch_matching import BranchDiscriminator, BranchMatching
 from hgzoo.fewshot.mlso import MlSo
 from hgzoo.testing import run_layer_test, run_model_test
 
-# Backend-agnostic; the JAX pass runs the harness and the cheap checks (tests marked jax), since
-# XLA compiles of the multi-branch graph are slow on CPUs.
+# Backend-agnostic. The JAX pass (tests marked jax) runs the cheap checks by default and the harness
+# under -m slow: XLA compiles of the multi-branch graph are slow on CPUs.
 
 JAX = keras.backend.backend() == "jax"
+
+
+def jax_slow(test):
+    """The harness compiles many XLA programs (fit, two mixed policies, a reload): -m slow on JAX."""
+    return pytest.mark.slow(test) if JAX else test
 # Two levels × two scales at the smallest widths the relation network takes; the harness uses one
 # level × two scales (every module, half the graph).
 SMALL = {"image_size": (28, 28), "channels": 1, "filters": 16, "width": 48, "relation_filters": 8,
@@ -32,6 +37,7 @@ def target(b=1, q=2, n=3):
 
 
 @pytest.mark.jax
+@jax_slow
 def test_mlso_harness_and_its_fit_trains_the_auxiliary_modules():
     keras.utils.set_random_seed(0)
     model = run_model_test(MlSo, TWO_SCALES, episode(b=2, n=3, k=2, q=4), expected_output_shape=(2, 4, 3),
@@ -63,6 +69,7 @@ def test_branches_follow_levels_and_scales():
     assert model.predict_on_batch(episode()).shape == (1, 2, 3)
 
 
+@pytest.mark.jax
 def test_one_branch_without_matching_or_discriminator():
     model = MlSo(**{**SMALL, "levels": (4,), "scales": (1.0,), "matching": "mean",
                     "discriminator_weight": 0.0})
