@@ -18,6 +18,10 @@ to ``$HGZOO_HOME/backbones/<alias>`` (written under a temporary name, renamed
 into place whole) and records the source hashes in ``source.json``; later
 uses find the record and skip the conversion.
 
+The SmolLM2 folder holds the whole causal LM (``lm_head`` tied to the
+embeddings), its tokenizer and chat template, so other families generate
+with it: ``AutoModelForCausalLM.from_pretrained(resolve_backbone("smollm2-135m"))``.
+
 Example:
 
 >>> from hgzoo.text import resolve_backbone
