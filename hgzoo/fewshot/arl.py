@@ -1,5 +1,5 @@
 """ARL: Rethinking Class Relations: Absolute-relative Supervised and Unsupervised Few-shot Learning
-(Zhang, Koniusz, Jian, Li and Torr, CVPR 2021), as a wrapper over any hgzoo few-shot model."""
+(CVPR 2021; facts: ``papers.md`` §6), as a wrapper over any hgzoo few-shot model."""
 
 import sys
 

@@ -1,4 +1,4 @@
-"""MlSo: Multi-level Second-order Few-shot Learning (Zhang, Li, Koniusz et al., 2022)."""
+"""MlSo: Multi-level Second-order Few-shot Learning (2022; facts: ``papers.md`` §4)."""
 
 import keras
 
