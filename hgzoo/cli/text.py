@@ -46,6 +46,8 @@ def add_actions(actions):
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
     p.add_argument("--sigma", type=float, default=0.01, help="SigmE strength on the co-occurrence matrix")
     p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--standardize", action="store_true",
+                   help="standardize each input feature on the training set (decoder LLMs' massive activations)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=train)
 
@@ -111,7 +113,9 @@ def train(args):
         validation = _dataset(extractor.extract(val.texts), val.labels, args.batch_size, False, args.seed)
     keras.utils.set_random_seed(args.seed)
     head = extractor.build_head(train.num_classes, sigma=args.sigma, dropout=args.dropout,
-                                class_names=train.class_names)
+                                standardize=args.standardize, class_names=train.class_names)
+    if args.standardize:
+        head.adapt(x)
     head.compile(optimizer=keras.optimizers.Adam(args.lr))
     fit_resumable(head, _dataset(x, train.labels, args.batch_size, True, args.seed), args.out, args.epochs,
                   validation_data=validation, verbose=2)

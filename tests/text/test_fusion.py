@@ -41,9 +41,10 @@ def test_cli_trains_and_predicts_with_extra_encoders(tiny_llama, tiny_backbone, 
     out = tmp_path / "run"
     assert main(["text", "train", "--data", str(data), "--out", str(out), "--backbone", str(tiny_llama),
                  "--extra-backbones", str(tiny_backbone), "--layers", "-1", "-2", "--epochs", "1",
-                 "--batch-size", "4", "--threads", "1", "--cache-dir", str(tmp_path / "cache")]) == 0
+                 "--batch-size", "4", "--threads", "1", "--standardize", "--cache-dir", str(tmp_path / "cache")]) == 0
     head = keras.saving.load_model(out / "model.keras")
     assert head.extra_encoders[0]["backbone"] == str(tiny_backbone) and head.encoder["backbone"] == str(tiny_llama)
+    assert float(np.abs(keras.ops.convert_to_numpy(head.get_layer("layer_standardize").mean)).sum()) > 0  # adapted
     texts = tmp_path / "texts.txt"
     texts.write_text("a good film\nvery dull\n")
     capsys.readouterr()

@@ -121,3 +121,23 @@ def test_export_for_serving():
     assert served["classes"].tolist() == expected.argmax(-1).tolist()
     with pytest.raises(ValueError, match="serves float32 embeddings"):
         model.serving_signature("uint8")
+
+
+def test_standardized_inputs_adapt_and_survive_saving(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3, 8)).astype("float32")
+    x[:, :, 2] = 4000 + 50 * x[:, :, 2]  # a decoder LLM's massive activation dimension
+    extra = (rng.normal(size=(32, 5)) * 30 + 7).astype("float32")
+    head = LLMEmbed(**{**SMALL, "extra_dims": (5,)}, standardize=True)
+    head.adapt([x, extra])
+    standardized = keras.ops.convert_to_numpy(head.get_layer("layer_standardize")(x))
+    np.testing.assert_allclose(standardized.mean(0), 0, atol=1e-3)
+    np.testing.assert_allclose(standardized.std(0), 1, atol=1e-3)
+    path = tmp_path / "head.keras"
+    head.save(path)
+    np.testing.assert_allclose(keras.saving.load_model(path).predict([x, extra], verbose=0),
+                               head.predict([x, extra], verbose=0), atol=1e-5)
+    with pytest.raises(ValueError, match="needs 2 arrays"):
+        head.adapt(x)
+    with pytest.raises(ValueError, match="built with standardize=True"):
+        LLMEmbed(**SMALL).adapt(x)
