@@ -39,7 +39,7 @@ class ARL(FewShotModel):
     only how it is meta-trained; its outputs, serving signature and episode
     contract are the base's. Training episodes carry ``class_ids`` (B, N),
     the training-pool class of each episode label
-    (:class:`~hgzoo.fewshot.class_id_episodes.ClassIdEpisodeSampler`); without
+    (:class:`~hgzoo.fewshot.data.class_id_episodes.ClassIdEpisodeSampler`); without
     them ARL trains as the base.
 
     - *Relative*: the relation target of (query q, class n) is
@@ -50,7 +50,7 @@ class ARL(FewShotModel):
       all ``num_classes`` training classes (cross-entropy), and, when
       embeddings are given, a second Dense its class embedding (1 − cosine);
       both weighted by ``absolute_weight``. Used in meta-training only.
-    - *Unsupervised*: :class:`~hgzoo.fewshot.class_id_episodes.PseudoClassSampler`
+    - *Unsupervised*: :class:`~hgzoo.fewshot.data.class_id_episodes.PseudoClassSampler`
       episodes (each class one image, shots and queries its augmentations,
       ``class_ids`` the image indices) with ``num_classes=len(pool)`` and no
       embeddings: 0/1 relative targets and an instance-level absolute head.

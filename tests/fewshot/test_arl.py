@@ -7,7 +7,7 @@ import pytest
 from hgzoo.errors import InvalidEpisodeError
 from hgzoo.fewshot import ARL, ImageClasses, MlSo, SoSN
 from hgzoo.fewshot.class_embeddings import alphabet_embeddings
-from hgzoo.fewshot.class_id_episodes import ClassIdEpisodeSampler, PseudoClassSampler
+from hgzoo.fewshot.data.class_id_episodes import ClassIdEpisodeSampler, PseudoClassSampler
 from hgzoo.testing import run_model_test
 
 # Backend-agnostic. The JAX pass (tests marked jax) runs the exactness and bad-input checks by default
