@@ -66,8 +66,8 @@ def generate(args):
     from hgzoo.generation import check_layout, sample
 
     layout = check_layout([args.layout], "--layout")
-    model = keras.saving.load_model(args.model)
     references = np.stack([_read_embedding(p) for p in args.identity])
+    model = keras.saving.load_model(args.model, compile=False)
     plugins = [getattr(generation, PLUGINS[name])() for name in args.plugins]
     images = sample(model, np.repeat(references[None], args.count, axis=0), np.repeat(layout, args.count, axis=0),
                     np.full(args.count, args.background), steps=args.steps, guidance=args.guidance,

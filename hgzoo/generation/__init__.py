@@ -4,7 +4,11 @@
 identity embedding (dlib's 128-d descriptor), a face layout (scale and
 position in the frame) and a background class. Facts of the paper:
 ``papers.md`` §16 (no code was released; the plug-ins' docstrings say what
-had to be chosen).
+had to be chosen). :func:`sample` runs DDIM with classifier-free guidance and
+any subset of the three plug-ins (:class:`DualLineInference`,
+:class:`IdentityAdaptiveFusion`, :class:`IdentityAggregationPrepending`)
+through the hook interface of :mod:`hgzoo.generation.hooks`; the same
+plug-ins run on keras-hub's Stable Diffusion 3 through :class:`SD3Denoiser`.
 
 Example:
 
@@ -27,15 +31,18 @@ from hgzoo.generation.id_diffusion import IDDiffusion
 from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending
 from hgzoo.generation.sampler import check_layout, sample
 from hgzoo.generation.schedule import NoiseSchedule
+from hgzoo.generation.sd3 import FlowMatchSchedule, SD3Denoiser
 
 __all__ = [
     "DualLineInference",
+    "FlowMatchSchedule",
     "GuidancePlan",
     "IDDiffusion",
     "IdentityAdaptiveFusion",
     "IdentityAggregationPrepending",
     "NoiseSchedule",
     "PlugIn",
+    "SD3Denoiser",
     "check_layout",
     "combine",
     "sample",

@@ -122,6 +122,16 @@ class IDDiffusion(ZooModel):
     # --- the hook interface (eager calls of the same layers) ---------------------------------------
 
     @property
+    def sample_shape(self):
+        """(H, W, C) of the images the sampler draws."""
+        return (*self._arguments["image_size"], self._arguments["channels"])
+
+    @staticmethod
+    def decode(x):
+        """Sampled images in [-1, 1] -> [0, 1]."""
+        return np.clip((np.asarray(x, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+    @property
     def num_backgrounds(self):
         """Background classes (an input of ``num_backgrounds`` means no background)."""
         return self._arguments["num_backgrounds"]

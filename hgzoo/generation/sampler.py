@@ -44,13 +44,15 @@ def reference_embeddings(references):
 
 
 def sample(denoiser, references, layout, background, steps=25, guidance=3.0, plugins=(), seed=0):
-    """Images (B, H, W, C) in [0, 1] by DDIM (η = 0) with classifier-free guidance and ``plugins``.
+    """Images (B, H, W, C) in [0, 1] by DDIM (η = 0; the denoiser's own schedule) with classifier-free guidance
+    and ``plugins``.
 
     Args:
         denoiser: an :class:`~hgzoo.generation.IDDiffusion` (or an object
             with its hook interface: ``conditioning``, ``identity_tokens``,
             ``predict_noise``, ``identity_slots``, ``prepend_slots``,
-            ``schedule``, ``input_shape``).
+            ``schedule``, ``sample_shape``, ``decode``, such as
+            :class:`~hgzoo.generation.sd3.SD3Denoiser`).
         references: (B, D) identity embeddings, or (B, R, D) several
             references per image; the identity input is their normalised mean.
         layout: (B, 3) (face scale, centre x, centre y) as fractions of the
@@ -77,14 +79,14 @@ def sample(denoiser, references, layout, background, steps=25, guidance=3.0, plu
     lines = {name: _line_conditions(denoiser, name, identity, layout, background, refs, context_hooks)
              for name in plan.lines()}
     schedule, n = denoiser.schedule, len(refs)
-    x = np.random.default_rng(seed).standard_normal((n, *denoiser.input_shape[0][1:])).astype(np.float32)
-    timesteps = schedule.ddim_timesteps(steps)
+    x = np.random.default_rng(seed).standard_normal((n, *denoiser.sample_shape)).astype(np.float32)
+    timesteps = schedule.sampling_timesteps(steps)
     for t, t_prev in zip(timesteps, [*timesteps[1:], -1]):
         eps = {name: ops.convert_to_numpy(denoiser.predict_noise(x, np.full(n, t, np.float32), context, scene,
                                                                  attend, mask))
                for name, (context, scene, mask) in lines.items()}
-        x = schedule.ddim_step(x, combine(plan, eps), int(t), int(t_prev))
-    return np.clip((x + 1.0) / 2.0, 0.0, 1.0)
+        x = schedule.step(x, combine(plan, eps), t, t_prev)
+    return denoiser.decode(x)
 
 
 def _line_conditions(denoiser, name, identity, layout, background, refs, context_hooks):

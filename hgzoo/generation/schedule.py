@@ -11,7 +11,7 @@ Example:
 >>> schedule = NoiseSchedule(timesteps=1000)
 >>> round(float(schedule.alpha_bar[0]), 4), round(float(schedule.alpha_bar[-1]), 5)
 (0.9999, 4e-05)
->>> schedule.ddim_timesteps(4).tolist()
+>>> schedule.sampling_timesteps(4).tolist()
 [999, 749, 499, 249]
 """
 
@@ -59,7 +59,7 @@ class NoiseSchedule:
         signal, sigma = self._coefficients(np.broadcast_to(t, (len(x_t),)), np.ndim(x_t))
         return (np.asarray(x_t, np.float32) - sigma * np.asarray(eps, np.float32)) / signal
 
-    def ddim_timesteps(self, steps):
+    def sampling_timesteps(self, steps):
         """``steps`` evenly spaced timesteps, from T − 1 down (DDIM's "leading" spacing)."""
         if not 1 <= int(steps) <= self.timesteps:
             raise ValueError(f"steps must be in [1, {self.timesteps}], got {steps}")
@@ -67,11 +67,12 @@ class NoiseSchedule:
         return (np.arange(int(steps))[::-1] * stride + (self.timesteps - 1 - (int(steps) - 1) * stride)).astype(
             np.int64)
 
-    def ddim_step(self, x_t, eps, t, t_prev):
+    def step(self, x_t, eps, t, t_prev):
         """The deterministic DDIM update (η = 0) from ``t`` to ``t_prev`` (−1: the clean image).
 
         x̂₀ is clipped to [-1, 1] (the image range) before it is re-noised.
         """
+        t, t_prev = int(t), int(t_prev)
         x0 = np.clip(self.predict_x0(x_t, t, eps), -1.0, 1.0)
         if t_prev < 0:
             return x0

@@ -1,0 +1,53 @@
+"""``hgzoo generation generate`` on a tiny saved IDDiffusion, in-process."""
+
+import os
+
+import numpy as np
+import pytest
+
+from hgzoo.cli.main import main
+from hgzoo.data.images import read_image
+from hgzoo.generation import IDDiffusion
+
+from .conftest import TINY
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    root = tmp_path_factory.mktemp("generation")
+    IDDiffusion(**TINY).save(root / "model.keras")
+    for i in range(2):
+        np.save(root / f"ref{i}.npy", np.random.default_rng(i).normal(size=8).astype("float32"))
+    return root
+
+
+def test_generate_writes_one_png_per_image(saved, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["generation", "generate", "--model", str(saved / "model.keras"), "--identity",
+                 str(saved / "ref0.npy"), str(saved / "ref1.npy"), "--layout", "0.3,0.25,0.75", "--plugins",
+                 "dli,idaf,idap", "--steps", "1", "--count", "2", "-o", str(out)]) == 0
+    assert sorted(os.listdir(out)) == ["generated_0.png", "generated_1.png"]
+    assert read_image(out / "generated_0.png").shape == (16, 16, 3)
+    assert "2 images (dli+idaf+idap, 1 DDIM steps)" in capsys.readouterr().out
+
+
+def status(argv):
+    """main's exit status: returned, or raised by argparse."""
+    try:
+        return main(argv)
+    except SystemExit as e:
+        return e.code
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--layout", "0.5,0.1,0.5"], "inside the frame"),
+    (["--layout", "0.5,0.5"], "scale,centre_x,centre_y"),
+    (["--plugins", "dli,magic"], "unknown plug-in"),
+    (["--identity", "face.png"], ".npy embedding"),
+])
+def test_bad_requests_are_one_line_errors(saved, tmp_path, capsys, argv, message):
+    args = {"--model": str(saved / "model.keras"), "--identity": str(saved / "ref0.npy"),
+            "--layout": "0.3,0.5,0.5", "-o": str(tmp_path / "out"), **dict(zip(argv[::2], argv[1::2]))}
+    assert status(["generation", "generate", *[x for kv in args.items() for x in kv], "--steps", "1"]) == 2
+    assert message in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "out")
