@@ -6,9 +6,10 @@ Examples::
     hgzoo generation generate --model runs/idd/model.keras --identity a.npy b.npy --layout 0.3,0.5,0.5 \\
         --plugins dli,idaf,idap --background 2 --count 4 -o out/
 
-``--identity`` takes one or more ``.npy`` identity embeddings (128-d dlib
-descriptors; several are references of one person, which Identity
-Aggregation Prepending aggregates). ``--layout`` is the face box as
+``--identity`` takes one or more face images (one face each; embedded by
+dlib, the ``generation`` extra) or ``.npy`` identity embeddings (128-d dlib
+descriptors); several are references of one person, which Identity
+Aggregation Prepending aggregates. ``--layout`` is the face box as
 ``scale,centre_x,centre_y`` (fractions of the frame; the box must lie inside
 it). ``generate`` writes ``<out>/generated_<i>.png``.
 
@@ -22,6 +23,7 @@ Example:
 """
 
 import argparse
+import functools
 import os
 
 import numpy as np
@@ -47,11 +49,12 @@ def _plugins(text):
     return names
 
 
-def _read_embedding(path):
+def _read_embedding(path, encoder):
+    from hgzoo.data.images import read_image
     from hgzoo.errors import InvalidConfigError
 
     if not path.endswith(".npy"):
-        raise InvalidConfigError(f"{path}: give the identity as a .npy embedding (128-d dlib descriptor)")
+        return encoder().embed(read_image(path), what=path)
     embedding = np.load(path, allow_pickle=False).astype(np.float32).reshape(-1)
     if not np.any(embedding):
         raise InvalidConfigError(f"{path}: the embedding is all zeros (that input means no identity)")
@@ -66,7 +69,8 @@ def generate(args):
     from hgzoo.generation import check_layout, sample
 
     layout = check_layout([args.layout], "--layout")
-    references = np.stack([_read_embedding(p) for p in args.identity])
+    encoder = functools.cache(generation.DlibIdentity)  # built once, only when an image is given
+    references = np.stack([_read_embedding(p, encoder) for p in args.identity])
     model = keras.saving.load_model(args.model, compile=False)
     plugins = [getattr(generation, PLUGINS[name])() for name in args.plugins]
     images = sample(model, np.repeat(references[None], args.count, axis=0), np.repeat(layout, args.count, axis=0),
@@ -83,7 +87,8 @@ def add_actions(actions):
     """Add generate to ``hgzoo generation`` (``actions``: its argparse sub-parsers)."""
     p = actions.add_parser("generate", help="sample images of an identity in a face layout (PNG files)")
     p.add_argument("--model", required=True, help="a trained IDDiffusion .keras file")
-    p.add_argument("--identity", nargs="+", required=True, help=".npy identity embeddings (references of one person)")
+    p.add_argument("--identity", nargs="+", required=True,
+                   help="face images or .npy identity embeddings (references of one person)")
     p.add_argument("--layout", type=_layout, required=True, help="face box scale,centre_x,centre_y in the frame")
     p.add_argument("--background", type=int, default=0, help="background class (0)")
     p.add_argument("--plugins", type=_plugins, default=[], help="comma-separated subset of dli,idaf,idap")

@@ -9,6 +9,8 @@ any subset of the three plug-ins (:class:`DualLineInference`,
 :class:`IdentityAdaptiveFusion`, :class:`IdentityAggregationPrepending`)
 through the hook interface of :mod:`hgzoo.generation.hooks`; the same
 plug-ins run on keras-hub's Stable Diffusion 3 through :class:`SD3Denoiser`.
+:class:`DlibIdentity` gives the identity embedding of a face image (dlib's
+128-d descriptor; the ``generation`` extra).
 
 Example:
 
@@ -28,12 +30,15 @@ Example:
 
 from hgzoo.generation.hooks import GuidancePlan, PlugIn, combine
 from hgzoo.generation.id_diffusion import IDDiffusion
+from hgzoo.generation.identity import SAME_PERSON_THRESHOLD, DlibIdentity, identity_distance
 from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending
 from hgzoo.generation.sampler import check_layout, sample
 from hgzoo.generation.schedule import NoiseSchedule
 from hgzoo.generation.sd3 import FlowMatchSchedule, SD3Denoiser
 
 __all__ = [
+    "SAME_PERSON_THRESHOLD",
+    "DlibIdentity",
     "DualLineInference",
     "FlowMatchSchedule",
     "GuidancePlan",
@@ -45,5 +50,6 @@ __all__ = [
     "SD3Denoiser",
     "check_layout",
     "combine",
+    "identity_distance",
     "sample",
 ]

@@ -1,9 +1,11 @@
 """``hgzoo generation generate`` on a tiny saved IDDiffusion, in-process."""
 
+import importlib.util
 import os
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from hgzoo.cli.main import main
 from hgzoo.data.images import read_image
@@ -43,7 +45,6 @@ def status(argv):
     (["--layout", "0.5,0.1,0.5"], "inside the frame"),
     (["--layout", "0.5,0.5"], "scale,centre_x,centre_y"),
     (["--plugins", "dli,magic"], "unknown plug-in"),
-    (["--identity", "face.png"], ".npy embedding"),
 ])
 def test_bad_requests_are_one_line_errors(saved, tmp_path, capsys, argv, message):
     args = {"--model": str(saved / "model.keras"), "--identity": str(saved / "ref0.npy"),
@@ -51,3 +52,12 @@ def test_bad_requests_are_one_line_errors(saved, tmp_path, capsys, argv, message
     assert status(["generation", "generate", *[x for kv in args.items() for x in kv], "--steps", "1"]) == 2
     assert message in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "out")
+
+
+def test_an_identity_image_needs_the_extra_and_one_face(saved, tmp_path, capsys):
+    Image.fromarray(np.full((64, 64, 3), 128, np.uint8)).save(tmp_path / "wall.png")
+    argv = ["generation", "generate", "--model", str(saved / "model.keras"), "--identity", str(tmp_path / "wall.png"),
+            "--layout", "0.3,0.5,0.5", "-o", str(tmp_path / "out")]
+    assert status(argv) == 2
+    has_dlib = importlib.util.find_spec("dlib") and importlib.util.find_spec("face_recognition_models")
+    assert ("no face found" if has_dlib else 'pip install "hgzoo[generation]"') in capsys.readouterr().err
