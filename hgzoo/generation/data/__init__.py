@@ -1,1 +1,12 @@
-"""Data for hgzoo.generation."""
+"""Data for hgzoo.generation: scenes composed from face crops at requested layouts.
+
+Example:
+
+>>> from hgzoo.generation.data import BACKGROUNDS, face_box
+>>> BACKGROUNDS, face_box((1.0, 0.5, 0.5), 64)
+(('sky', 'grass', 'wall', 'room'), (0, 0, 64))
+"""
+
+from hgzoo.generation.data.scenes import BACKGROUNDS, background, compose, face_box, head_mask, random_layouts
+
+__all__ = ["BACKGROUNDS", "background", "compose", "face_box", "head_mask", "random_layouts"]
