@@ -220,3 +220,14 @@ def test_alphabet_embeddings_give_omniglot_structure():
     e = alphabet_embeddings(["bg/Greek/character01", "bg/Greek/character02", "bg/Latin/character01"])
     cos = e @ e.T
     np.testing.assert_allclose(cos, [[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]], atol=1e-6)
+
+
+@pytest.mark.slow  # loads the packaged MiniLM through PyTorch (about 15 s)
+def test_sentence_embeddings_of_class_names_relate_related_names():
+    pytest.importorskip("transformers")
+    from hgzoo.fewshot.class_embeddings import sentence_embeddings
+
+    e = sentence_embeddings(["dog", "puppy", "airplane"], cache_dir=False)
+    e = e / np.linalg.norm(e, axis=1, keepdims=True)
+    assert e.shape == (3, 384) and e[0] @ e[1] > e[0] @ e[2] + 0.2
+    ARL(SoSN(**SOSN), class_embeddings=e)  # rows = classes: accepted as a class-embedding matrix
