@@ -50,6 +50,9 @@ HYPERMODEL_CASES = {
     "ScatterAlignmentNet": (hgzoo.domain.ScatterAlignmentNet,
                             {"num_classes": 3, "image_size": (8, 8), "filters": (4,), "feature_dim": 4},
                             [_images(4, 8, 8, 1), _images(4, 8, 8, 1)]),
+    "DDDNet": (hgzoo.dualpixel.DDDNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
+    "DisparityNet": (hgzoo.dualpixel.DisparityNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
+    "DeblurNet": (hgzoo.dualpixel.DeblurNet, {}, [_images(1, 32, 32, 3), _images(1, 32, 32, 3), _images(1, 32, 32, 1)]),
 }
 
 
