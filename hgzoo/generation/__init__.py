@@ -35,6 +35,7 @@ from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, 
 from hgzoo.generation.sampler import check_layout, sample
 from hgzoo.generation.schedule import NoiseSchedule
 from hgzoo.generation.sd3 import FlowMatchSchedule, SD3Denoiser
+from hgzoo.generation.training import NoisedScenes
 
 __all__ = [
     "SAME_PERSON_THRESHOLD",
@@ -46,6 +47,7 @@ __all__ = [
     "IdentityAdaptiveFusion",
     "IdentityAggregationPrepending",
     "NoiseSchedule",
+    "NoisedScenes",
     "PlugIn",
     "SD3Denoiser",
     "check_layout",

@@ -34,6 +34,26 @@ def test_fit_learns_the_noise_of_a_fixed_image():
         return [noisy, t, *cond], noise
 
     before = model.evaluate(*batch(), verbose=0)
-    for _ in range(40):
+    for _ in range(30):
         model.train_on_batch(*batch())
     assert model.evaluate(*batch(), verbose=0) < 0.8 * before
+
+
+def test_scenes_train_with_fit_resumable(tmp_path):
+    from hgzoo.generation import NoisedScenes
+    from hgzoo.generation.data import scene_set
+    from hgzoo.training import fit_resumable
+
+    faces = np.random.default_rng(0).uniform(size=(3, 32, 32, 3))
+    images, identities, layouts, backgrounds = scene_set(faces, np.eye(3, 8), (1.0, 0.5), size=16, copies=2)
+    assert images.shape == (6, 16, 16, 3) and identities.shape == (6, 8)
+    np.testing.assert_array_equal(identities[::2], np.eye(3, 8))
+    model = IDDiffusion(**TINY)
+    batches = NoisedScenes(images, identities, layouts, backgrounds, model.schedule, batch_size=4)
+    history = fit_resumable(model, batches, str(tmp_path / "run"), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"]).all() and (tmp_path / "run" / "last.weights.h5").exists()
+    # batch i of epoch e draws the same noise in any run
+    fresh = NoisedScenes(images, identities, layouts, backgrounds, model.schedule, batch_size=4)
+    assert batches.epoch > 0 and not np.array_equal(batches[1][1], fresh[1][1])
+    fresh.epoch = batches.epoch
+    np.testing.assert_array_equal(batches[1][1], fresh[1][1])

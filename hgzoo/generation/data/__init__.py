@@ -7,6 +7,14 @@ Example:
 (('sky', 'grass', 'wall', 'room'), (0, 0, 64))
 """
 
-from hgzoo.generation.data.scenes import BACKGROUNDS, background, compose, face_box, head_mask, random_layouts
+from hgzoo.generation.data.scenes import (
+    BACKGROUNDS,
+    background,
+    compose,
+    face_box,
+    head_mask,
+    random_layouts,
+    scene_set,
+)
 
-__all__ = ["BACKGROUNDS", "background", "compose", "face_box", "head_mask", "random_layouts"]
+__all__ = ["BACKGROUNDS", "background", "compose", "face_box", "head_mask", "random_layouts", "scene_set"]

@@ -77,3 +77,18 @@ def random_layouts(n, scales, rng):
     scale = rng.choice(np.asarray(scales, np.float32), n)
     centre = rng.uniform(scale[:, None] / 2, 1.0 - scale[:, None] / 2, (n, 2))
     return np.concatenate([scale[:, None], centre], axis=1).astype(np.float32)
+
+
+def scene_set(faces, identities, scales, size=64, copies=1, seed=0):
+    """Training scenes: each face at ``copies`` random layouts (scale from ``scales``) on random backgrounds.
+
+    Returns ``(images (N, size, size, 3) in [0, 1], identities (N, D), layouts (N, 3), backgrounds (N,))``
+    with N = len(faces) · copies, row i of ``identities`` the identity of the face in scene i.
+    """
+    rng = np.random.default_rng(seed)
+    faces, identities = np.asarray(faces, np.float32), np.asarray(identities, np.float32)
+    index = np.repeat(np.arange(len(faces)), int(copies))
+    layouts = random_layouts(len(index), scales, rng)
+    kinds = rng.integers(0, len(BACKGROUNDS), len(index)).astype(np.int32)
+    images = np.stack([compose(faces[i], layout, kind, size, rng) for i, layout, kind in zip(index, layouts, kinds)])
+    return images, identities[index], layouts, kinds
