@@ -3,9 +3,12 @@
 Markers (declared in pyproject.toml, the one set): ``slow`` (deselected by default; ``pytest -m slow``),
 ``requires_data`` (added here to every test that reads ../shared/data through the ``shared_data``
 fixture; skipped with the reason when the data is absent) and ``jax`` (CI's JAX pass runs these).
-The run ends with a count of the tests that did not run, and why.
+The run ends with a count of the tests that did not run, and why. The suite runs on two pytest-xdist
+workers by default (``-n 2`` in pyproject.toml; ``-n 0`` for one process): workers deselect, so they
+send their deselection counts back to the controller for that report.
 """
 
+import collections
 import os
 import socket
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+DESELECTED = pytest.StashKey[collections.Counter]()
 
 
 def data_dir():
@@ -94,16 +98,36 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.requires_data)
 
 
+def pytest_deselected(items):
+    if items:
+        counts = items[0].config.stash.setdefault(DESELECTED, collections.Counter())
+        counts.update("slow" if item.get_closest_marker("slow") else "other" for item in items)
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)  # set on pytest-xdist workers only
+    if workeroutput is not None:
+        workeroutput["deselected"] = dict(session.config.stash.get(DESELECTED, {}))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    # Every worker collects and deselects the whole suite: one worker's counts are the run's.
+    counts = getattr(node, "workeroutput", {}).get("deselected")
+    if counts is not None:
+        node.config.stash[DESELECTED] = collections.Counter(counts)
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     stats = terminalreporter.stats
-    deselected = stats.get("deselected", [])
-    slow = sum(1 for item in deselected if item.get_closest_marker("slow"))
+    deselected = config.stash.get(DESELECTED, collections.Counter())
+    slow, others = deselected["slow"], deselected["other"]
     skipped = [r for r in stats.get("skipped", []) if r.when in ("setup", "call")]
     no_data = sum(1 for r in skipped if "requires_data" in r.keywords)
     terminalreporter.write_sep("-", "tests that did not run")
     terminalreporter.write_line(f"{slow} slow, deselected (run them with: pytest -m slow)")
-    if len(deselected) > slow:
-        terminalreporter.write_line(f"{len(deselected) - slow} others deselected by -m / -k")
+    if others:
+        terminalreporter.write_line(f"{others} others deselected by -m / -k")
     terminalreporter.write_line(f"{no_data} requires_data, skipped: real data not found at {data_dir()}"
                                 if no_data else f"0 requires_data skipped (real data at {data_dir()})")
     if len(skipped) > no_data:
