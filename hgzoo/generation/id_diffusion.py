@@ -119,6 +119,21 @@ class IDDiffusion(ZooModel):
     def get_config(self):
         return {**super().get_config(), **self._arguments}
 
+    def serving_signature(self, input_dtype="float32"):
+        """The sampler's denoiser step for TF Serving: inputs ``noisy``, ``timestep``, ``identity``, ``layout``
+        (float32) and ``background`` (int32), output ``noise`` (float32); the DDIM loop and the plug-ins run
+        in the client (they combine several such calls)."""
+        if input_dtype != "float32":
+            raise ValueError(f"IDDiffusion serves float32 noisy images, got input_dtype={input_dtype!r}")
+        a = self._arguments
+
+        def serve(noisy, timestep, identity, layout, background):
+            return {"noise": self([noisy, timestep, identity, layout, background], training=False)}
+
+        return {"noisy": ((None, *a["image_size"], a["channels"]), "float32"), "timestep": ((None,), "float32"),
+                "identity": ((None, a["identity_dim"]), "float32"), "layout": ((None, 3), "float32"),
+                "background": ((None,), "int32")}, serve
+
     # --- the hook interface (eager calls of the same layers) ---------------------------------------
 
     @property

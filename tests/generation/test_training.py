@@ -34,7 +34,7 @@ def test_fit_learns_the_noise_of_a_fixed_image():
         return [noisy, t, *cond], noise
 
     before = model.evaluate(*batch(), verbose=0)
-    for _ in range(30):
+    for _ in range(20):
         model.train_on_batch(*batch())
     assert model.evaluate(*batch(), verbose=0) < 0.8 * before
 
