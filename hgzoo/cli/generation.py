@@ -54,7 +54,8 @@ def _read_embedding(path, encoder):
     from hgzoo.errors import InvalidConfigError
 
     if not path.endswith(".npy"):
-        return encoder().embed(read_image(path), what=path)
+        image = read_image(path)  # a bad file is refused before the face models load
+        return encoder().embed(image, what=path)
     embedding = np.load(path, allow_pickle=False).astype(np.float32).reshape(-1)
     if not np.any(embedding):
         raise InvalidConfigError(f"{path}: the embedding is all zeros (that input means no identity)")
