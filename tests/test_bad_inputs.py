@@ -134,6 +134,20 @@ def _check_episode(episode):
 
 
 @functools.cache
+def tiny_mlso():
+    from hgzoo.fewshot import MlSo
+
+    return MlSo(image_size=(28, 28), channels=1, filters=16, width=48, relation_filters=8, discriminator_hidden=8)
+
+
+@functools.cache
+def tiny_arl():
+    from hgzoo.fewshot import ARL
+
+    return ARL(tiny_sosn(), class_embeddings=np.eye(8, 4, dtype=np.float32))
+
+
+@functools.cache
 def tiny_arn():
     from hgzoo.action import ARN
 
@@ -177,6 +191,8 @@ ENTRY_POINTS = [
     EntryPoint("fewshot", "weights", "SoSN(pretrained=path)", _sosn_weights),
     EntryPoint("fewshot", "episode", "SalNet.predict_on_batch", lambda e: tiny_salnet().predict_on_batch(batched(e))),
     EntryPoint("fewshot", "weights", "SalNet(pretrained=path)", _salnet_weights),
+    EntryPoint("fewshot", "episode", "MlSo.predict_on_batch", lambda e: tiny_mlso().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "episode", "ARL.predict_on_batch", lambda e: tiny_arl().predict_on_batch(batched(e))),
     EntryPoint("fewshot", "image", "ImageClasses.from_folder", _class_pool),
     EntryPoint("fewshot", "image", "hgzoo fewshot evaluate",
                lambda path: ["fewshot", "evaluate", "--model", "sosn_omniglot", "--data", path, "--episodes", "1"],
@@ -204,6 +220,13 @@ ENTRY_POINTS = [
                lambda path: __import__("hgzoo.dualpixel", fromlist=["x"]).read_pixel4_view(path)),
     EntryPoint("dualpixel", "pixels", "restore(model, left, right)",
                lambda a: __import__("hgzoo.dualpixel", fromlist=["x"]).restore(None, a, a)),
+    # generation
+    EntryPoint("generation", "weights", "IDDiffusion(pretrained=path)",
+               lambda path: __import__("hgzoo.generation", fromlist=["x"]).IDDiffusion(
+                   image_size=(16, 16), width=16, depth=1, heads=2, pretrained=path)),
+    EntryPoint("generation", "image", "hgzoo generation generate --identity",
+               lambda path: ["generation", "generate", "--model", "{out}.keras", "--identity", path,
+                             "--layout", "0.3,0.5,0.5", "-o", "{out}"], cli=True),
 ]
 
 CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]

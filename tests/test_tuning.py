@@ -1,5 +1,6 @@
 """Keras Tuner sweeps through the normal constructors, on real (packaged) photo data."""
 
+import keras
 import keras_tuner
 import numpy as np
 import pytest
@@ -50,6 +51,13 @@ HYPERMODEL_CASES = {
     "ScatterAlignmentNet": (hgzoo.domain.ScatterAlignmentNet,
                             {"num_classes": 3, "image_size": (8, 8), "filters": (4,), "feature_dim": 4},
                             [_images(4, 8, 8, 1), _images(4, 8, 8, 1)]),
+    "MlSo": (hgzoo.fewshot.MlSo, {"image_size": (28, 28), "channels": 1, "filters": 16, "width": 48, "levels": (4,),
+                                  "relation_filters": 8, "discriminator_hidden": 8},
+             [_images(1, 3, 28, 28, 1), np.arange(3, dtype=np.int32)[None], _images(1, 2, 28, 28, 1)]),
+    "ARL": (hgzoo.fewshot.ARL, {"base": keras.saving.serialize_keras_object(
+                hgzoo.fewshot.SoSN(image_size=(28, 28), channels=1, relation_filters=16)),
+                                "class_embeddings": np.eye(8, 4, dtype=np.float32)},
+            [_images(1, 3, 28, 28, 1), np.arange(3, dtype=np.int32)[None], _images(1, 2, 28, 28, 1)]),
     "DDDNet": (hgzoo.dualpixel.DDDNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
     "DisparityNet": (hgzoo.dualpixel.DisparityNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
     "DeblurNet": (hgzoo.dualpixel.DeblurNet, {}, [_images(1, 32, 32, 3), _images(1, 32, 32, 3), _images(1, 32, 32, 1)]),

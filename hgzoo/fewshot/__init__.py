@@ -15,14 +15,18 @@ Example:
 
 from hgzoo.data.image_classes import ImageClasses
 from hgzoo.fewshot import omniglot
+from hgzoo.fewshot.arl import ARL
 from hgzoo.fewshot.base import FewShotModel, RelationCrossEntropy
+from hgzoo.fewshot.cross_transformer import CrossTransformer
 from hgzoo.fewshot.episode_layers import EpisodeImages, class_count
 from hgzoo.fewshot.episodes import EpisodeSampler, check_episode
 from hgzoo.fewshot.evaluation import confidence_interval, evaluate_episodes
+from hgzoo.fewshot.mlso import MlSo
 from hgzoo.fewshot.saliency import SpectralResidualSaliency
 from hgzoo.fewshot.salnet import SalNet
 from hgzoo.fewshot.sosn import SoSN
+from hgzoo.fewshot.spatial_matching import SpatialMatching
 
-__all__ = ["EpisodeImages", "EpisodeSampler", "FewShotModel", "ImageClasses", "RelationCrossEntropy", "SalNet", "SoSN",
-           "SpectralResidualSaliency",
+__all__ = ["ARL", "CrossTransformer", "EpisodeImages", "EpisodeSampler", "FewShotModel", "ImageClasses",
+           "MlSo", "RelationCrossEntropy", "SalNet", "SoSN", "SpatialMatching", "SpectralResidualSaliency",
            "check_episode", "class_count", "confidence_interval", "evaluate_episodes", "omniglot"]

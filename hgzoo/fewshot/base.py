@@ -21,6 +21,8 @@ def episode_inputs():
 
 def _concrete(x):
     """x as numpy when its values exist now (eager call), else None (symbolic / traced)."""
+    if isinstance(x, keras.KerasTensor):
+        return None
     if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float)):
         return np.asarray(x)
     if keras.backend.backend() == "jax":
