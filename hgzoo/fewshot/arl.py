@@ -39,7 +39,7 @@ class ARL(FewShotModel):
     only how it is meta-trained; its outputs, serving signature and episode
     contract are the base's. Training episodes carry ``class_ids`` (B, N),
     the training-pool class of each episode label
-    (:class:`~hgzoo.fewshot.data.class_id_episodes.ClassIdEpisodeSampler`); without
+    (``EpisodeSampler(..., class_ids=True)``); without
     them ARL trains as the base.
 
     - *Relative*: the relation target of (query q, class n) is

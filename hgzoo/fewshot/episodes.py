@@ -44,11 +44,14 @@ class EpisodeSampler:
         seed: episodes are a function of (seed, episode index).
         shuffle_support: present the support set in a random order (labels
             still give the class), so models cannot rely on the layout.
+        class_ids: also give ``class_ids`` (N,) int32, the pool class behind
+            each episode label (absolute-relative learning's heads read it;
+            :class:`~hgzoo.fewshot.ARL`).
     """
 
     input_names = INPUT_NAMES
 
-    def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True):
+    def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True, class_ids=False):
         if n_way < 2:
             raise InvalidEpisodeError(f"n_way must be at least 2, got {n_way}")
         if k_shot < 1:
@@ -66,6 +69,7 @@ class EpisodeSampler:
         self.n_way, self.k_shot, self.queries = int(n_way), int(k_shot), int(queries)
         self.seed = int(seed)
         self.shuffle_support = bool(shuffle_support)
+        self.class_ids = bool(class_ids)
 
     def episode(self, index):
         """Episode ``index``: ``({support_images, support_labels, query_images}, one-hot target)``."""
@@ -93,6 +97,8 @@ class EpisodeSampler:
             labels_name: support_labels,
             query_name: queries.reshape((-1,) + queries.shape[2:]).astype(np.float32) / 255.0,
         }
+        if self.class_ids:
+            inputs["class_ids"] = chosen.astype(np.int32)
         return inputs, np.eye(self.n_way, dtype=np.float32)[query_labels]
 
     def dataset(self, episodes=None, batch_size=1, start=0):
@@ -109,12 +115,12 @@ class EpisodeSampler:
         item = tuple(self.classes.image_shape)
         s, q, n = self.n_way * self.k_shot, self.n_way * self.queries, self.n_way
         support_name, labels_name, query_name = self.input_names
-        signature = (
-            {support_name: tf.TensorSpec((s, *item), tf.float32),
-             labels_name: tf.TensorSpec((s,), tf.int32),
-             query_name: tf.TensorSpec((q, *item), tf.float32)},
-            tf.TensorSpec((q, n), tf.float32),
-        )
+        inputs = {support_name: tf.TensorSpec((s, *item), tf.float32),
+                  labels_name: tf.TensorSpec((s,), tf.int32),
+                  query_name: tf.TensorSpec((q, *item), tf.float32)}
+        if self.class_ids:
+            inputs["class_ids"] = tf.TensorSpec((n,), tf.int32)
+        signature = (inputs, tf.TensorSpec((q, n), tf.float32))
 
         def generate():
             index = start

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from hgzoo.errors import InvalidEpisodeError
-from hgzoo.fewshot import ARL, ImageClasses, MlSo, SoSN
+from hgzoo.fewshot import ARL, EpisodeSampler, ImageClasses, MlSo, SoSN
 from hgzoo.fewshot.class_embeddings import alphabet_embeddings
-from hgzoo.fewshot.data.class_id_episodes import ClassIdEpisodeSampler, PseudoClassSampler
+from hgzoo.fewshot.data.class_id_episodes import PseudoClassSampler
 from hgzoo.testing import run_model_test
 
 # Backend-agnostic. The JAX pass (tests marked jax) runs the exactness and bad-input checks by default
@@ -119,7 +119,7 @@ def test_fit_trains_the_absolute_heads_on_class_id_episodes():
     heads = [model.get_layer("arl_label").kernel, model.get_layer("arl_embedding").kernel]
     before = [np.array(v) for v in heads]
     model.compile(run_eagerly=True)
-    history = model.fit(ClassIdEpisodeSampler(pool, 3, 1, 2).dataset(episodes=3), verbose=0)
+    history = model.fit(EpisodeSampler(pool, 3, 1, 2, class_ids=True).dataset(episodes=3), verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     for old, v in zip(before, heads):
         assert not np.allclose(old, np.array(v))
@@ -130,10 +130,11 @@ def test_class_id_episodes_name_the_pool_classes():
         (1, 8, 8, 1), np.uint8
     )
     pool = ImageClasses.from_arrays(images, np.repeat(np.arange(6), 3))
-    sampler = ClassIdEpisodeSampler(pool, n_way=3, k_shot=2, queries=1, seed=3)
+    sampler = EpisodeSampler(pool, n_way=3, k_shot=2, queries=1, seed=3, class_ids=True)
     for i in range(3):
         x, y = sampler.episode(i)
-        plain, _ = super(ClassIdEpisodeSampler, sampler).episode(i)
+        plain, _ = EpisodeSampler(pool, n_way=3, k_shot=2, queries=1, seed=3).episode(i)
+        assert "class_ids" not in plain
         np.testing.assert_array_equal(x["support_images"], plain["support_images"])
         # image value / 40 is its pool class
         classes = np.round(x["support_images"][:, 0, 0, 0] * 255 / 40).astype(int)

@@ -1,17 +1,16 @@
-"""Episodes that also carry the pool index of each episode class, for absolute-relative learning.
+"""Label-free episodes for absolute-relative learning's unsupervised variant.
 
-:class:`ClassIdEpisodeSampler` gives exactly :class:`~hgzoo.fewshot.EpisodeSampler`'s
-episodes plus ``class_ids`` (N,): the pool class behind episode label n.
-:class:`PseudoClassSampler` makes label-free episodes: each class is one
-image, its shots and queries random augmentations of it (ARL's unsupervised
-variant); ``class_ids`` are the images' indices in the pool.
+:class:`PseudoClassSampler` makes episodes in which each class is one image,
+its shots and queries random augmentations of it; ``class_ids`` are the
+images' indices in the pool. (Labelled episodes with ``class_ids``:
+``EpisodeSampler(..., class_ids=True)``.)
 
 Example:
 
 >>> import numpy as np
 >>> from hgzoo.fewshot import ImageClasses
 >>> pool = ImageClasses.from_arrays(np.zeros((12, 8, 8, 1), np.uint8), np.repeat(np.arange(4), 3))
->>> inputs, target = ClassIdEpisodeSampler(pool, n_way=3, k_shot=1, queries=2).episode(0)
+>>> inputs, target = PseudoClassSampler(pool, n_way=3, k_shot=1, queries=2).episode(0)
 >>> inputs["class_ids"].shape, target.shape
 ((3,), (6, 3))
 """
@@ -19,45 +18,6 @@ Example:
 import numpy as np
 
 from hgzoo.fewshot.episodes import EpisodeSampler
-
-
-class ClassIdEpisodeSampler(EpisodeSampler):
-    """:class:`~hgzoo.fewshot.EpisodeSampler` whose episodes add ``class_ids`` (N,) int32."""
-
-    def episode(self, index):
-        inputs, target = super().episode(index)
-        # The parent's first draw from this generator picks the classes: repeat it to name them.
-        rng = np.random.default_rng([self.seed, int(index)])
-        inputs["class_ids"] = rng.choice(self._eligible, self.n_way, replace=False).astype(np.int32)
-        return inputs, target
-
-    def dataset(self, episodes=None, batch_size=1, start=0):
-        """As :meth:`EpisodeSampler.dataset`, with ``class_ids`` (B, N) in the inputs."""
-        import tensorflow as tf
-
-        h, w, c = self.classes.image_shape
-        s, q, n = self.n_way * self.k_shot, self.n_way * self.queries, self.n_way
-        signature = (
-            {
-                "support_images": tf.TensorSpec((s, h, w, c), tf.float32),
-                "support_labels": tf.TensorSpec((s,), tf.int32),
-                "query_images": tf.TensorSpec((q, h, w, c), tf.float32),
-                "class_ids": tf.TensorSpec((n,), tf.int32),
-            },
-            tf.TensorSpec((q, n), tf.float32),
-        )
-
-        def generate():
-            index = start
-            while episodes is None or index < start + episodes:
-                yield self.episode(index)
-                index += 1
-
-        dataset = tf.data.Dataset.from_generator(generate, output_signature=signature)
-        dataset = dataset.batch(batch_size, drop_remainder=True)
-        if episodes is not None:
-            dataset = dataset.apply(tf.data.experimental.assert_cardinality(episodes // batch_size))
-        return dataset.prefetch(2)
 
 
 def augment(image, rng, shift=2):
@@ -70,7 +30,7 @@ def augment(image, rng, shift=2):
     return np.ascontiguousarray(view[:, ::-1] if rng.integers(2) else view)
 
 
-class PseudoClassSampler(ClassIdEpisodeSampler):
+class PseudoClassSampler(EpisodeSampler):
     """Unsupervised episodes: N random images of the pool (labels unused), each a pseudo-class whose
     K shots and Q queries are augmentations of it; ``class_ids`` index the pool's images (flattened
     class by class), so ``num_classes`` for ARL's label head is ``len(pool)``."""
@@ -86,6 +46,7 @@ class PseudoClassSampler(ClassIdEpisodeSampler):
         self.classes = classes
         self.n_way, self.k_shot, self.queries = int(n_way), int(k_shot), int(queries)
         self.seed, self.shift = int(seed), int(shift)
+        self.class_ids = True
 
     def episode(self, index):
         rng = np.random.default_rng([self.seed, int(index)])
