@@ -6,6 +6,10 @@ from brendenlake/omniglot, found in ``$HGZOO_TEST_DATA/omniglot`` (default
 
     # the sosn_omniglot preset recipe (resumes after a kill):
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot --epochs 30
+    # sosn_omniglot v2: fine-tune v1 on 20-way episodes, keep the checkpoint that is best on held-out characters
+    python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2 --epochs 4 --n-way 20 \
+        --queries 1 --lr 3e-4 --init-weights weights/files/sosn_omniglot.v1.weights.h5 --select-episodes 30 --steps 60
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v2 --version 2
     # evaluate weights: 20 runs (20-way 1-shot), 5-way 1/5-shot on held-out characters
     python benchmarks/fewshot/fewshot_omniglot.py evaluate --weights runs/sosn_omniglot/last.weights.h5
     # package it as the sosn_omniglot preset (weights/files, manifest entry, recipe)
@@ -34,6 +38,7 @@ from hgzoo.training import fit_resumable  # noqa: E402
 
 HELD_OUT = 42  # background characters kept out of training for the 5-way evaluation
 SPLIT_SEED = 1  # the SoSN code shuffles Omniglot's characters with seed 1
+SELECTION_SEED, SELECTION_QUERIES = 7, 2  # held-out checkpoint selection: fixed episodes, queries per class
 PRESET_CONFIG = {"image_size": [28, 28], "channels": 1, "power_norm": "sigme", "strength": 100.0}
 
 
@@ -66,15 +71,62 @@ class RunsAccuracy(keras.callbacks.Callback):
         print(f"  epoch {epoch + 1}: 20-run accuracy {100 * result['accuracy']:.2f}%", flush=True)
 
 
+def selection_episodes(episodes, seed=SELECTION_SEED):
+    """The fixed held-out episodes that choose the checkpoint: 20-way 1-shot like the 20 runs."""
+    _, held_out = pools()
+    return EpisodeSampler(held_out, 20, 1, SELECTION_QUERIES, seed=seed).dataset(episodes=episodes)
+
+
+class HeldOutSelection(keras.callbacks.Callback):
+    """Keeps ``selected.weights.h5``: the weights best on held-out 20-way 1-shot episodes.
+
+    The starting weights are scored before the first epoch, so fine-tuning that never helps on
+    held-out characters selects them. Scores go to ``selection.json`` (read back on a resume).
+    """
+
+    def __init__(self, out_dir, episodes):
+        super().__init__()
+        self.path = os.path.join(out_dir, "selection.json")
+        self.weights_path = os.path.join(out_dir, "selected.weights.h5")
+        self.episodes = episodes
+        self.scores = json.load(open(self.path))["scores"] if os.path.exists(self.path) else []
+
+    def _score(self, epoch):
+        accuracy = evaluate_episodes(self.model, self.episodes, verbose=0)["accuracy"]
+        self.scores.append({"epoch": epoch, "heldout_20way_1shot": accuracy})
+        best = max(self.scores, key=lambda s: s["heldout_20way_1shot"])
+        if best is self.scores[-1]:
+            self.model.save_weights(self.weights_path)
+        with open(self.path, "w") as f:
+            json.dump({"scores": self.scores, "selected_epoch": best["epoch"]}, f, indent=1)
+        print(f"  epoch {epoch}: held-out 20-way 1-shot {100 * accuracy:.2f}% (best: epoch {best['epoch']})",
+              flush=True)
+
+    def on_train_begin(self, logs=None):
+        if not self.scores:
+            self._score(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._score(epoch + 1)
+
+
 def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, batch_size=1, lr=1e-3, seed=0,
-          runs=None, verbose=2):
-    """Adam with a cosine decay to 0 over all steps; ``fit_resumable`` continues after a kill."""
+          runs=None, init_weights=None, select_episodes=0, verbose=2):
+    """Adam with a cosine decay to 0 over all steps; ``fit_resumable`` continues after a kill.
+
+    ``init_weights`` fine-tunes from a weights file (a resume still takes the run's own checkpoint);
+    ``select_episodes`` > 0 keeps the checkpoint best on that many held-out 20-way 1-shot episodes.
+    """
     train_pool, _ = pools()
     keras.utils.set_random_seed(seed)
     model = hgzoo.fewshot.SoSN(**config)
+    if init_weights:
+        model.load_weights(init_weights)
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)))
     dataset = EpisodeSampler(train_pool, n_way, 1, queries, seed=seed).dataset(batch_size=batch_size)
     callbacks = [RunsAccuracy(runs)] if runs is not None else []
+    if select_episodes:
+        callbacks.insert(0, HeldOutSelection(out_dir, selection_episodes(select_episodes)))
     start = time.time()
     fit_resumable(model, dataset, out_dir, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
                   verbose=verbose)
@@ -106,8 +158,43 @@ def nearest_neighbour_runs():
     return float(np.mean(correct))
 
 
-def publish(run, preset="sosn_omniglot"):
-    """Copy the run's weights (model only) into weights/files, measure them, write manifest and recipe."""
+def _recipe_training(run, settings, log, selection):
+    """The recipe's training paragraph, written from the run's own settings and selection log."""
+    epochs, steps = settings.get("epochs", len(log)), settings.get("steps_per_epoch", 100)
+    n_way, queries, lr = settings.get("n_way", 10), settings.get("queries", 3), settings.get("lr", 1e-3)
+    command = (f"python benchmarks/fewshot/fewshot_omniglot.py train --out {run} --epochs {epochs} --steps {steps} "
+               f"--n-way {n_way} --queries {queries} --lr {lr:g}")
+    if settings.get("init_weights"):
+        command += f" --init-weights {settings['init_weights']}"
+    if settings.get("select_episodes"):
+        command += f" --select-episodes {settings['select_episodes']}"
+    text = f"""    {command}
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run {run} --version {{version}}
+- `SoSN(**{json.dumps(PRESET_CONFIG)})`: Conv-4, SigmE σ = 100 on M/tr(M); raw 105×105 images are
+  resized inside the model with Lanczos, standardised with the SoSN code's Omniglot statistics.
+- {epochs} epochs × {steps} episodes of {n_way}-way 1-shot, {queries} queries per class, batch 1 episode; MSE to
+  one-hot; Adam, cosine decay from {lr:g} to 0; seed 0; float32, TensorFlow backend."""
+    if settings.get("init_weights"):
+        text += f"""
+- **Fine-tuned**: training starts from `{settings['init_weights']}` (the previous version of this preset,
+  see its recipe), not from scratch; the optimizer state starts fresh."""
+    if selection:
+        scores = ", ".join(f"{100 * s['heldout_20way_1shot']:.2f}" for s in selection["scores"])
+        text += f"""
+- **Checkpoint selection on held-out characters only**: after every epoch (and once before the first),
+  accuracy on {settings['select_episodes']} fixed 20-way 1-shot episodes ({SELECTION_QUERIES} queries per class, seed
+  {SELECTION_SEED}) of the {HELD_OUT} held-out background characters; the best is published (epoch
+  {selection['selected_epoch']}; epoch 0 = the starting weights). Per epoch: {scores} %. The 20 official
+  runs chose nothing: they are measured once, on the selected weights."""
+    return text
+
+
+def publish(run, version=1, preset="sosn_omniglot"):
+    """Copy the run's weights (model only) into weights/files, measure them, write manifest and recipe.
+
+    A run trained with ``--select-episodes`` publishes ``selected.weights.h5`` (chosen on held-out
+    characters), otherwise ``last.weights.h5``.
+    """
     import csv
     import hashlib
     import pathlib
@@ -115,9 +202,12 @@ def publish(run, preset="sosn_omniglot"):
 
     root = pathlib.Path(__file__).resolve().parents[2]
     run = pathlib.Path(run)
+    selection = json.loads((run / "selection.json").read_text()) if (run / "selection.json").exists() else None
+    settings_path = run / "train_settings.json"
+    settings = json.loads(settings_path.read_text()) if settings_path.exists() else {}
     model = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
-    model.load_weights(run / "last.weights.h5")
-    target = root / "weights" / "files" / f"{preset}.v1.weights.h5"
+    model.load_weights(run / ("selected.weights.h5" if selection else "last.weights.h5"))
+    target = root / "weights" / "files" / f"{preset}.v{version}.weights.h5"
     fresh = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
     fresh.set_weights(model.get_weights())  # drops the optimizer state
     fresh.save_weights(target)
@@ -131,10 +221,13 @@ def publish(run, preset="sosn_omniglot"):
                "heldout_5way_5shot": round(100 * metrics["heldout_5way_5shot"]["accuracy"], 2),
                "heldout_5way_5shot_ci95": round(100 * metrics["heldout_5way_5shot"]["ci95"], 2),
                "runs_pixel_nearest_neighbour": round(100 * nearest_neighbour_runs(), 2)}
+    if selection:
+        summary["heldout_20way_1shot_selection"] = round(
+            100 * max(s["heldout_20way_1shot"] for s in selection["scores"]), 2)
     manifest_path = root / "weights" / "manifests" / "fewshot.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     manifest[preset] = {
-        "arch": "hgzoo>SoSN", "task": "fewshot", "version": 1, "default": True,
+        "arch": "hgzoo>SoSN", "task": "fewshot", "version": version, "default": True,
         "description": "SoSN (Conv-4, SigmE) trained by hgzoo on Omniglot's background characters; "
                        "takes raw 105×105 Omniglot PNGs",
         "config": {k: v for k, v in fresh.get_config().items() if k in PRESET_CONFIG},
@@ -142,31 +235,27 @@ def publish(run, preset="sosn_omniglot"):
                    "size": target.stat().st_size, "urls": []}],
         "license": "Apache-2.0 (trained by hgzoo on Omniglot, MIT licence, brendenlake/omniglot)",
         "input_contract": fresh.input_contract,
-        "recipe": f"recipes/{preset}.v1.md",
+        "recipe": f"recipes/{preset}.v{version}.md",
         "metrics": summary,
     }
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=root).stdout.strip()
-    (root / "weights" / "recipes" / f"{preset}.v1.md").write_text(f"""# {preset} v1
+    training = _recipe_training(run, settings, log, selection).replace("{version}", str(version))
+    (root / "weights" / "recipes" / f"{preset}.v{version}.md").write_text(f"""# {preset} v{version}
 
 hgzoo's own few-shot preset, packaged in the wheel so `hgzoo.fewshot.SoSN(pretrained=True)` works offline.
 
 ## Data (MIT, brendenlake/omniglot; not committed here)
 - `images_background_small1.zip` + `images_background_small2.zip`: {HELD_OUT} of their characters
-  (seed {SPLIT_SEED}) are held out for evaluation; the rest, with 90/180/270° rotations as new classes,
-  are the training classes.
+  (seed {SPLIT_SEED}) are held out for evaluation and checkpoint selection; the rest, with 90/180/270°
+  rotations as new classes, are the training classes.
 - Evaluation: the 20 official 20-way 1-shot runs in `all_runs.zip` (evaluation alphabets, never seen
   in training; 400 queries) and 600 episodes each of 5-way 1-shot and 5-shot (5 queries per class) on
   the held-out background characters.
 
 ## Recipe
-    python benchmarks/fewshot/fewshot_omniglot.py train --out {run} --epochs {len(log)}
-    python benchmarks/fewshot/fewshot_omniglot.py publish --run {run}
-- `SoSN(**{json.dumps(PRESET_CONFIG)})`: Conv-4, SigmE σ = 100 on M/tr(M); raw 105×105 images are
-  resized inside the model with Lanczos, standardised with the SoSN code's Omniglot statistics.
-- {len(log)} epochs × 100 episodes of 10-way 1-shot, 3 queries per class, batch 1 episode; MSE to
-  one-hot; Adam, cosine decay from 1e-3 to 0; seed 0; float32, TensorFlow backend.
+{training}
 - Hardware: {os.cpu_count()}-core CPU; training took {minutes:.0f} minutes of wall time. Weights {target.stat().st_size / 1e6:.2f} MB (float32).
 - hgzoo commit at publication: {commit}.
 
@@ -188,11 +277,17 @@ def main(argv=None):
     t.add_argument("--strength", type=float, default=PRESET_CONFIG["strength"])
     t.add_argument("--n-way", type=int, default=10)
     t.add_argument("--queries", type=int, default=3)
+    t.add_argument("--steps", type=int, default=100, help="episodes per epoch")
+    t.add_argument("--lr", type=float, default=1e-3, help="start of the cosine decay to 0")
+    t.add_argument("--init-weights", help="fine-tune from this weights file (e.g. the v1 preset's)")
+    t.add_argument("--select-episodes", type=int, default=0,
+                   help="keep selected.weights.h5, best on this many held-out 20-way 1-shot episodes")
     e = sub.add_parser("evaluate", help="evaluate a weights file with the preset's architecture")
     e.add_argument("--weights", required=True)
     e.add_argument("--strength", type=float, default=PRESET_CONFIG["strength"])
     p = sub.add_parser("publish", help="package a run as the sosn_omniglot preset")
     p.add_argument("--run", required=True)
+    p.add_argument("--version", type=int, default=1, help="the preset version this run becomes")
     tab = sub.add_parser("table", help="power-normalisation variants, same short budget each")
     tab.add_argument("--steps", type=int, default=150)
     tab.add_argument("--out", default="runs/pn_table")
@@ -201,16 +296,27 @@ def main(argv=None):
     if args.command == "train":
         config = {**PRESET_CONFIG, "strength": args.strength}
         runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
-        model, seconds = train(config, args.out, args.epochs, n_way=args.n_way, queries=args.queries, runs=runs)
+        settings = {"epochs": args.epochs, "steps_per_epoch": args.steps, "n_way": args.n_way, "queries": args.queries, "lr": args.lr,
+                    "init_weights": args.init_weights, "select_episodes": args.select_episodes}
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "train_settings.json"), "w") as f:
+            json.dump({**settings, "strength": args.strength}, f, indent=1)  # publish writes the recipe from these
+        model, seconds = train(config, args.out, runs=runs, **settings)
         with open(os.path.join(args.out, "train_seconds.json"), "w") as f:
             json.dump({"train_seconds": seconds, "note": "this invocation only (a resumed run adds up)"}, f)
+        if args.select_episodes:
+            # the checkpoint chosen on held-out characters, measured once on the 20 runs; `publish` measures the rest
+            model.load_weights(os.path.join(args.out, "selected.weights.h5"))
+            print(json.dumps({"train_seconds": seconds, "selected": json.load(open(os.path.join(
+                args.out, "selection.json"))), "runs_20way_1shot": evaluate_episodes(model, runs, verbose=0)["accuracy"]}))
+            return
         print(json.dumps({"train_seconds": seconds, **evaluate(model)}, indent=1))
     elif args.command == "evaluate":
         model = hgzoo.fewshot.SoSN(**{**PRESET_CONFIG, "strength": args.strength})
         model.load_weights(args.weights)
         print(json.dumps(evaluate(model), indent=1))
     elif args.command == "publish":
-        publish(args.run)
+        publish(args.run, args.version)
     else:
         variants = [("sigme", 100.0, False), ("sigme", 1.0, False), ("maxexp", 20.0, False),
                     ("gamma", 0.5, False), ("asinhe", 100.0, False), ("none", 1.0, False),
