@@ -141,6 +141,20 @@ def tiny_mlso():
 
 
 @functools.cache
+def tiny_spatial_matching():
+    from hgzoo.fewshot import SpatialMatching
+
+    return SpatialMatching(image_size=(28, 28), channels=1, filters=8, embed_dim=8)
+
+
+@functools.cache
+def tiny_cross_transformer():
+    from hgzoo.fewshot import CrossTransformer
+
+    return CrossTransformer(image_size=(28, 28), channels=1, filters=8, key_dim=8)
+
+
+@functools.cache
 def tiny_arl():
     from hgzoo.fewshot import ARL
 
@@ -193,6 +207,12 @@ ENTRY_POINTS = [
     EntryPoint("fewshot", "weights", "SalNet(pretrained=path)", _salnet_weights),
     EntryPoint("fewshot", "episode", "MlSo.predict_on_batch", lambda e: tiny_mlso().predict_on_batch(batched(e))),
     EntryPoint("fewshot", "episode", "ARL.predict_on_batch", lambda e: tiny_arl().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "episode", "SpatialMatching.predict_on_batch",
+               lambda e: tiny_spatial_matching().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "episode", "SpatialMatching(episode)", lambda e: tiny_spatial_matching()(batched(e))),
+    EntryPoint("fewshot", "episode", "CrossTransformer.predict_on_batch",
+               lambda e: tiny_cross_transformer().predict_on_batch(batched(e))),
+    EntryPoint("fewshot", "episode", "CrossTransformer(episode)", lambda e: tiny_cross_transformer()(batched(e))),
     EntryPoint("fewshot", "image", "ImageClasses.from_folder", _class_pool),
     EntryPoint("fewshot", "image", "hgzoo fewshot evaluate",
                lambda path: ["fewshot", "evaluate", "--model", "sosn_omniglot", "--data", path, "--episodes", "1"],
