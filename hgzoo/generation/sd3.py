@@ -1,8 +1,8 @@
 """keras-hub's Stable Diffusion 3 behind the hook interface, so the BeyondFacial plug-ins run on it.
 
-Needs ``keras-hub`` (the ``generation`` extra; install it with ``--no-deps``:
-its declared ``tensorflow-text`` pulls the full TensorFlow beside
-``tensorflow-cpu``, and SD3's backbone does not import it). A user with real
+Needs ``keras-hub``, installed with ``--no-deps`` by ``hgzoo generation
+install-parts`` (its declared ``tensorflow-text`` pulls the full TensorFlow
+beside ``tensorflow-cpu``, and SD3's backbone does not import it). A user with real
 SD3 weights builds the backbone from a preset and passes an identity
 projection trained for it (an IP-Adapter-style map from the face embedding
 to context tokens); here only tiny random configurations run (presets
@@ -17,11 +17,14 @@ Example:
 [1000.0, 750.4, 3.0]
 """
 
+import importlib.util
+
 import keras
 import numpy as np
 from keras import ops
 
-from hgzoo.config import require
+from hgzoo.errors import MissingExtraError
+from hgzoo.generation.optional_parts import INSTALL_HINT
 
 
 class FlowMatchSchedule:
@@ -99,7 +102,8 @@ class SD3Denoiser:
 
     def __init__(self, backbone, prompt, empty_prompt, identity_projection=None, identity_dim=128,
                  identity_tokens=4):
-        require("keras_hub", "generation")
+        if importlib.util.find_spec("keras_hub") is None:
+            raise MissingExtraError(f"SD3Denoiser needs keras-hub: {INSTALL_HINT}")
         self.backbone, self.diffuser = backbone, backbone.diffuser
         self.prompt = tuple(np.asarray(a, np.float32) for a in prompt)
         self.empty_prompt = tuple(np.asarray(a, np.float32) for a in empty_prompt)

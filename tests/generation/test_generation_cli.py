@@ -61,3 +61,20 @@ def test_an_identity_image_needs_the_extra_and_one_face(saved, tmp_path, capsys)
     assert status(argv) == 2
     has_dlib = importlib.util.find_spec("dlib") and importlib.util.find_spec("face_recognition_models")
     assert ("no face found" if has_dlib else 'pip install "hgzoo[generation]"') in capsys.readouterr().err
+
+
+def test_install_parts_prints_the_pinned_no_deps_command(capsys):
+    assert main(["generation", "install-parts", "--print"]) == 0
+    (command,) = capsys.readouterr().out.strip().splitlines()
+    assert command.endswith("-m pip install --no-deps keras-hub==0.32.0 gan-face-generate==1.1.1")
+
+
+def test_sd3_without_keras_hub_names_the_install_step(monkeypatch):
+    from hgzoo.errors import MissingExtraError
+    from hgzoo.generation.sd3 import SD3Denoiser
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "keras_hub" else
+                        real_find_spec(name, *a))
+    with pytest.raises(MissingExtraError, match="hgzoo generation install-parts"):
+        SD3Denoiser(None, None, None)

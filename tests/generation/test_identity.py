@@ -15,7 +15,8 @@ pytest.importorskip("dlib", reason="dlib is not installed (pip install \"hgzoo[g
 torch = pytest.importorskip("torch")
 if importlib.util.find_spec("gan_face_generate") is None or importlib.util.find_spec("face_recognition_models") \
         is None:
-    pytest.skip("gan-face-generate / face-recognition-models are not installed", allow_module_level=True)
+    pytest.skip("gan-face-generate / face-recognition-models are not installed (hgzoo generation install-parts; "
+                "the generation extra)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pytest
 from hgzoo.generation import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending, sample
 from hgzoo.generation.layers import joint_attention
 
-keras_hub = pytest.importorskip("keras_hub", reason="keras-hub is not installed (pip install --no-deps keras-hub)")
+keras_hub = pytest.importorskip("keras_hub", reason="keras-hub is not installed (hgzoo generation install-parts)")
 
 
 @pytest.fixture(scope="module")
