@@ -1,5 +1,6 @@
 """CrossTransformer head: harness, query-aligned prototypes against a numpy reference, scores, bad episodes."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -9,6 +10,10 @@ from hgzoo.fewshot.cross_transformer import CrossTransformer, PrototypeDistance,
 from hgzoo.testing import run_model_test
 
 SMALL = {"image_size": (28, 28), "channels": 1, "filters": 8, "key_dim": 8}
+JAX = keras.backend.backend() == "jax"
+# Within the JAX pass's time budget the harness skips the mixed-precision and fresh-process checks there.
+JAX_HARNESS = {"mixed_precision": False, "subprocess_checks": False,
+               "reason": "the TensorFlow pass runs the mixed-precision and fresh-process checks"} if JAX else {}
 
 
 def episode(b=1, n=3, k=1, q=2, size=28, channels=1, seed=0):
@@ -18,15 +23,16 @@ def episode(b=1, n=3, k=1, q=2, size=28, channels=1, seed=0):
             rng.random((b, q, size, size, channels), dtype=np.float32)]
 
 
+@pytest.mark.jax
 def test_cross_transformer_harness():
-    # TensorFlow only, for the JAX pass's time budget; there the layers run in the two tests below and the
-    # shared episode machinery in SpatialMatching's harness.
+    # JAX trains with static shapes, so there the class count is fixed and only K, Q and sizes change.
     target = np.eye(3, dtype=np.float32)[[[0, 1, 2, 0]] * 2]
-    other = episode(n=5, k=3, q=1, size=40)
-    model = run_model_test(CrossTransformer, SMALL, episode(b=2, n=3, k=2, q=4), expected_output_shape=(2, 4, 3),
+    kwargs = {**SMALL, **({"n_way": 3} if JAX else {})}
+    other = episode(n=3, k=3, q=1, size=40) if JAX else episode(n=5, k=3, q=1, size=40)
+    model = run_model_test(CrossTransformer, kwargs, episode(b=2, n=3, k=2, q=4), expected_output_shape=(2, 4, 3),
                            value_dependent_axes=(2,), expected_num_trainable_weights=20,
                            expected_num_non_trainable_weights=8, other_input_data=other, target=target,
-                           float32_outputs=True, atol=1e-4)
+                           float32_outputs=True, atol=1e-4, **JAX_HARNESS)
     scores = model.predict_on_batch(episode(n=3, k=2, q=3))
     assert scores.shape == (1, 3, 3) and ((scores > 0) & (scores < 1)).all()
 
