@@ -162,7 +162,7 @@ def rules_table():
     arrows = [f"{f.name} → {', '.join(f.builds_on)}" for f in FAMILIES if f.builds_on]
     planned = [f"{name} → {', '.join(targets)}" for name, targets in PLANNED_ARROWS.items()]
     rows += ["", "Family arrows in use: " + ("; ".join(arrows) or "none yet") + ".",
-             "Family arrows the template allows for families to come: " + "; ".join(planned) + "."]
+             "Family arrows the template allows for families to come: " + ("; ".join(planned) or "none") + "."]
     return "\n".join(rows) + "\n"
 
 

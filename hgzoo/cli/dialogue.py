@@ -1,0 +1,5 @@
+"""``hgzoo dialogue``: under construction."""
+
+
+def add_actions(actions):
+    """No actions yet."""

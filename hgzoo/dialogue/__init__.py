@@ -1,0 +1,1 @@
+"""Persuasion-dialogue simulation (MADS): under construction in this session."""

@@ -1,0 +1,1 @@
+"""Data for hgzoo.dialogue: personas, strategies, attitude states, corpus readers."""
