@@ -33,8 +33,9 @@ def add_actions(actions):
     p.add_argument("--extra-backbones", nargs="*", default=[], metavar="BACKBONE",
                    help="encoders whose sentence embeddings join as extra streams (the paper's fusion: "
                         "--backbone smollm2-135m --extra-backbones all-mpnet-base-v2 all-MiniLM-L6-v2)")
-    p.add_argument("--layers", type=int, nargs="+", default=[-1, -2, -3, -4, -5],
-                   help="hidden states to embed from (default: the last five)")
+    p.add_argument("--layers", nargs="+", default=["last5"],
+                   help="hidden-state indices (-1 the last), or one choice by name: last<k> or spread<k> "
+                        "(default last5: the last five)")
     p.add_argument("--pooling", choices=["mean", "mean_unmasked", "first"], default="mean",
                    help="mean over tokens (default), the original's mean over padding too, or the first token")
     p.add_argument("--max-length", type=int, default=128, help="tokens per text (default 128)")
@@ -46,6 +47,8 @@ def add_actions(actions):
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate (published: 1e-4)")
     p.add_argument("--sigma", type=float, default=0.01, help="SigmE strength on the co-occurrence matrix")
     p.add_argument("--dropout", type=float, default=0.5)
+    p.add_argument("--no-co-occurrence", dest="co_occurrence", action="store_false",
+                   help="ablation: concatenate the projected streams instead of their SigmE-normalised Gram matrix")
     p.add_argument("--standardize", action="store_true",
                    help="standardize each input feature on the training set (decoder LLMs' massive activations)")
     p.add_argument("--seed", type=int, default=0)
@@ -97,7 +100,9 @@ def train(args):
     val = read_tsv(args.val, class_names=train.class_names) if args.val else None
     shared = {"max_length": args.max_length, "batch_size": args.embed_batch_size, "cache_dir": args.cache_dir,
               "threads": args.threads}
-    extractor = FusionExtractor(FeatureExtractor(args.backbone, layers=args.layers, pooling=args.pooling, **shared),
+    layers = args.layers[0] if len(args.layers) == 1 and not args.layers[0].lstrip("-").isdigit() else [
+        int(i) for i in args.layers]
+    extractor = FusionExtractor(FeatureExtractor(args.backbone, layers=layers, pooling=args.pooling, **shared),
                                 encoders=args.extra_backbones, **shared)
     print(f"Embedding {len(train)} training texts with {', '.join([args.backbone, *args.extra_backbones])} "
           "(cached after the first run)")
@@ -108,7 +113,8 @@ def train(args):
         validation = _dataset(extractor.extract(val.texts), val.labels, args.batch_size, False, args.seed)
     keras.utils.set_random_seed(args.seed)
     head = extractor.build_head(train.num_classes, sigma=args.sigma, dropout=args.dropout,
-                                standardize=args.standardize, class_names=train.class_names)
+                                standardize=args.standardize, co_occurrence=args.co_occurrence,
+                                class_names=train.class_names)
     if args.standardize:
         head.adapt(x)
     head.compile(optimizer=keras.optimizers.Adam(args.lr))

@@ -22,11 +22,11 @@ As the paper, a decoder LLM's layers fused with two encoders (after
 """
 
 from hgzoo.text.backbones import DEFAULT_BACKBONE, resolve_backbone
-from hgzoo.text.features import FeatureExtractor
-from hgzoo.text.fusion import FusionExtractor
+from hgzoo.text.features import FeatureExtractor, layer_indices
+from hgzoo.text.fusion import PAPER_MAX_LENGTH, FusionExtractor
 from hgzoo.text.llmembed import LLMEmbed
 from hgzoo.text.stream_projection import StreamProjection
 from hgzoo.text.tsv import TextDataset, read_tsv
 
-__all__ = ["DEFAULT_BACKBONE", "FeatureExtractor", "FusionExtractor", "LLMEmbed", "StreamProjection", "TextDataset", "read_tsv",
-           "resolve_backbone"]
+__all__ = ["DEFAULT_BACKBONE", "PAPER_MAX_LENGTH", "FeatureExtractor", "FusionExtractor", "LLMEmbed", "StreamProjection",
+           "TextDataset", "layer_indices", "read_tsv", "resolve_backbone"]

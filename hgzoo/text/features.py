@@ -8,6 +8,7 @@ the head trains on the cached arrays.
 import hashlib
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -39,6 +40,28 @@ def _check_texts(texts):
     return texts
 
 
+def layer_indices(spec, num_hidden_layers):
+    """Hidden-state indices (negative, from the last) for a layer choice by name.
+
+    ``"last<k>"`` is the last k layers, ``(-1, ..., -k)`` (LLMEmbed: ``"last5"``);
+    ``"spread<k>"`` takes k layers evenly over the depth, ending at the last
+    (30 layers, ``"spread5"``: layers 30, 24, 18, 12, 6), the ablation the
+    paper argues against the last five.
+
+    >>> layer_indices("spread5", 30)
+    [-1, -7, -13, -19, -25]
+    """
+    match = re.fullmatch(r"(last|spread)(\d+)", str(spec))
+    count = int(match.group(2)) if match else 0
+    if not match or not 1 <= count <= num_hidden_layers:
+        raise ValueError(f"a layer choice is 'last<k>' or 'spread<k>' with 1 <= k <= {num_hidden_layers} "
+                         f"(the backbone's layers), got {spec!r}")
+    if match.group(1) == "last":
+        return [-1 - i for i in range(count)]
+    depths = [round(num_hidden_layers * (count - i) / count) for i in range(count)]  # 1-based layer numbers
+    return [d - num_hidden_layers - 1 for d in depths]
+
+
 def _texts_digest(texts):
     digest = hashlib.sha256()
     for text in texts:
@@ -54,7 +77,9 @@ class FeatureExtractor:
         backbone: a packaged alias (default ``"all-MiniLM-L6-v2"``, offline),
             a folder written by ``save_pretrained``, or a Hugging Face id.
         layers: hidden-state indices; ``-1`` is the last layer, ``0`` the
-            embedding output (LLMEmbed: the last five, ``(-1, ..., -5)``).
+            embedding output (LLMEmbed: the last five, ``(-1, ..., -5)``);
+            or a choice by name, ``"last<k>"`` or ``"spread<k>"`` (see
+            :func:`layer_indices`), resolved against the backbone's depth.
         pooling: ``"mean"`` over real tokens (attention mask), the default;
             ``"mean_unmasked"`` pads every text to ``max_length`` and averages
             all positions, padding included, as the LLMEmbed code does;
@@ -94,9 +119,11 @@ class FeatureExtractor:
                  batch_size=64, cache_dir=None, precision="float32", device=None, threads=None):
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        layers = [int(i) for i in (layers if isinstance(layers, (list, tuple)) else [layers])]
-        if not layers or len(set(layers)) != len(layers):
-            raise ValueError(f"layers must be distinct hidden-state indices, got {layers}")
+        by_name = isinstance(layers, str)
+        if not by_name:
+            layers = [int(i) for i in (layers if isinstance(layers, (list, tuple)) else [layers])]
+            if not layers or len(set(layers)) != len(layers):
+                raise ValueError(f"layers must be distinct hidden-state indices, got {layers}")
         if int(max_length) < 1 or int(batch_size) < 1:
             raise ValueError(f"max_length and batch_size must be positive, got {max_length} and {batch_size}")
         if precision not in ("float32", "float16", "bfloat16"):
@@ -115,6 +142,8 @@ class FeatureExtractor:
         self.folder = resolve_backbone(self.backbone)
         config = json.loads((self.folder / "config.json").read_text())
         self.dim = int(config.get("hidden_size") or config.get("n_embd") or config["d_model"])  # D, the width
+        if by_name:
+            self.layers = layer_indices(layers, int(config.get("num_hidden_layers") or config["n_layer"]))
         self.cache_dir = None if cache_dir is False else (
             home_dir() / "text_features" if cache_dir is None else os.fspath(cache_dir))
         self._model = self._tokenizer = None

@@ -41,6 +41,13 @@ class LLMEmbed(ZooModel):
         projection_dim, hidden_units, dropout: 1024, (1024, 256), 0.5.
         sigma: the SigmE strength on the unscaled XXᵀ.
         double_softmax: reproduce the official double softmax.
+        co_occurrence: fuse the streams by the SigmE-normalised Gram matrix
+            (the paper). ``False`` is the ablation without it: the S
+            projected streams are concatenated (S·P values) in its place,
+            so the MLP sees the same streams without their co-occurrence.
+            The paper argues the Gram term, not the extra streams, carries
+            the gain; concatenation is the plainest fusion that keeps every
+            stream's information.
         standardize: standardize every input feature (per layer and
             dimension) with a mean and variance set by :meth:`adapt` on the
             training features, before everything else. Not in the paper; a
@@ -74,7 +81,7 @@ class LLMEmbed(ZooModel):
 
     def __init__(self, num_classes, num_layers=5, feature_dim=384, extra_dims=(), projection_dim=1024,
                  hidden_units=(1024, 256), dropout=0.5, sigma=0.01, double_softmax=False, standardize=False,
-                 class_names=None,
+                 co_occurrence=True, class_names=None,
                  encoder=None, extra_encoders=None, name="llmembed", dtype=None, **kwargs):
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be at least 2, got {num_classes}")
@@ -101,11 +108,14 @@ class LLMEmbed(ZooModel):
                                            dtype=dtype)(extra)
             streams.append(keras.layers.Reshape((1, projection_dim), name=f"extra_stream_{i}", dtype=dtype)(extra))
         x = streams[0] if len(streams) == 1 else keras.layers.Concatenate(axis=1, name="streams", dtype=dtype)(streams)
-        # SecondOrderPool averages over the P positions it is given; σ·P undoes that average.
-        x = keras.layers.Permute((2, 1), name="features_first", dtype=dtype)(x)
-        x = SecondOrderPool("autocorrelation", name="co_occurrence", dtype=dtype)(x)
-        x = PowerNorm("sigme", float(sigma) * projection_dim, name="power_norm", dtype=dtype)(x)
-        x = keras.layers.Flatten(name="co_occurrence_flat", dtype=dtype)(x)
+        if co_occurrence:
+            # SecondOrderPool averages over the P positions it is given; σ·P undoes that average.
+            x = keras.layers.Permute((2, 1), name="features_first", dtype=dtype)(x)
+            x = SecondOrderPool("autocorrelation", name="co_occurrence", dtype=dtype)(x)
+            x = PowerNorm("sigme", float(sigma) * projection_dim, name="power_norm", dtype=dtype)(x)
+            x = keras.layers.Flatten(name="co_occurrence_flat", dtype=dtype)(x)
+        else:
+            x = keras.layers.Flatten(name="streams_flat", dtype=dtype)(x)
         mean = keras.layers.GlobalAveragePooling1D(name="layer_mean", dtype=dtype)(layers_x)
         x = keras.layers.Concatenate(name="fused", dtype=dtype)([x, mean])
         for i, units in enumerate(hidden_units):
@@ -120,7 +130,7 @@ class LLMEmbed(ZooModel):
                       "feature_dim": int(feature_dim), "extra_dims": [int(d) for d in extra_dims],
                       "projection_dim": int(projection_dim), "hidden_units": [int(u) for u in hidden_units],
                       "dropout": float(dropout), "sigma": float(sigma), "double_softmax": bool(double_softmax),
-                      "standardize": bool(standardize),
+                      "standardize": bool(standardize), "co_occurrence": bool(co_occurrence),
                       "class_names": None if class_names is None else [str(c) for c in class_names],
                       "encoder": None if encoder is None else dict(encoder),
                       "extra_encoders": None if extra_encoders is None else [dict(e) for e in extra_encoders]}

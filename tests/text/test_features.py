@@ -129,3 +129,18 @@ def test_packaged_minilm_matches_sentence_transformers():
     np.testing.assert_allclose(last, reference, atol=1e-4)
     similarity = last @ last.T
     assert similarity[0, 1] > 0.6 > similarity[0, 2]
+
+
+def test_layers_chosen_by_name_resolve_against_the_depth(tiny_llama):
+    from hgzoo.text import layer_indices
+
+    assert layer_indices("last5", 30) == [-1, -2, -3, -4, -5] and layer_indices("last1", 30) == [-1]
+    assert layer_indices("spread5", 30) == [-1, -7, -13, -19, -25]  # layers 30, 24, 18, 12, 6
+    for bad in ("last0", "spread31", "first2", "5"):
+        with pytest.raises(ValueError, match="last<k>' or 'spread<k>"):
+            layer_indices(bad, 30)
+    ex = FeatureExtractor(tiny_llama, layers="spread3", cache_dir=False, threads=1)  # 3 layers: all of them
+    assert ex.layers == [-1, -2, -3] and ex.config()["layers"] == [-1, -2, -3]
+    np.testing.assert_allclose(ex.extract(TEXTS[:2], progress=False),
+                               FeatureExtractor(tiny_llama, layers=(-1, -2, -3), cache_dir=False,
+                                                threads=1).extract(TEXTS[:2], progress=False), atol=1e-6)

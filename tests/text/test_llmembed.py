@@ -141,3 +141,14 @@ def test_standardized_inputs_adapt_and_survive_saving(tmp_path):
         head.adapt(x)
     with pytest.raises(ValueError, match="built with standardize=True"):
         LLMEmbed(**SMALL).adapt(x)
+
+
+def test_ablation_without_co_occurrence_concatenates_the_streams():
+    head = LLMEmbed(**SMALL, extra_dims=(16,), co_occurrence=False)
+    names = [layer.name for layer in head.layers]
+    assert "co_occurrence" not in names and "power_norm" not in names
+    # 4 streams of 16 (3 layers + 1 encoder), then the mean of the raw layers (8)
+    assert head.get_layer("fc1").kernel.shape == (4 * 16 + 8, 16)
+    clone = LLMEmbed.from_config(head.get_config())
+    assert clone.get_config()["co_occurrence"] is False
+    assert LLMEmbed(**SMALL).get_layer("fc1").kernel.shape == (3 * 3 + 8, 16)  # the paper: S² Gram values + mean

@@ -64,6 +64,17 @@ def test_train_then_predict(tiny_backbone, tmp_path, capsys):
         ["a good film", "very dull"]
 
 
+def test_train_ablation_switches(tiny_backbone, tmp_path):
+    rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
+    train = write_tsv(tmp_path / "train.tsv", rows)
+    out = tmp_path / "run"
+    assert main(["text", "train", "--data", str(train), "--out", str(out), "--backbone", str(tiny_backbone),
+                 "--layers", "spread2", "--no-co-occurrence", "--epochs", "1", "--batch-size", "8",
+                 "--cache-dir", str(tmp_path / "cache")]) == 0
+    head = keras.saving.load_model(out / "model.keras")
+    assert head.encoder["layers"] == [-1, -2] and head.get_config()["co_occurrence"] is False
+
+
 def test_clear_errors(tiny_backbone, tmp_path, capsys):
     bad = tmp_path / "bad.tsv"
     bad.write_text("a fine film\tpos\nno label\n")
