@@ -86,7 +86,10 @@ class FeatureExtractor:
             ``"first"`` takes the first token (BERT's [CLS]).
         max_length: tokens per text; longer texts are truncated, and each
             extraction that truncates warns with the count (also kept in
-            ``last_truncated``).
+            ``last_truncated``). ``last_tokens`` and ``last_positions``
+            count the real tokens and the positions the backbone ran
+            (padding included) in the last extraction that was not cached:
+            the work that sets its cost.
         batch_size: texts per forward pass (sorted by length, so little
             padding is computed under ``"mean"``).
         cache_dir: where arrays are kept, keyed by backbone files, layers,
@@ -138,7 +141,7 @@ class FeatureExtractor:
         if threads is not None and int(threads) < 1:
             raise ValueError(f"threads must be positive, got {threads}")
         self.threads = int(threads) if threads is not None else max(1, len(_usable_cpus()) // 2)
-        self.last_truncated = 0
+        self.last_truncated = self.last_tokens = self.last_positions = 0
         self.folder = resolve_backbone(self.backbone)
         config = json.loads((self.folder / "config.json").read_text())
         self.dim = int(config.get("hidden_size") or config.get("n_embd") or config["d_model"])  # D, the width
@@ -218,6 +221,7 @@ class FeatureExtractor:
             warnings.warn(f"{self.last_truncated} of {len(texts)} texts are longer than max_length="
                           f"{self.max_length} tokens (longest {max(full)}) and were truncated")
         lengths = [min(n, self.max_length) for n in full]
+        self.last_tokens, self.last_positions = sum(lengths), 0
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), len(self.layers), self.dim), "float32")
         bar = keras.utils.Progbar(len(texts), unit_name="text") if progress else None
@@ -226,6 +230,7 @@ class FeatureExtractor:
                 index = order[start:start + self.batch_size]
                 batch = self._tokenizer([texts[i] for i in index], truncation=True, max_length=self.max_length,
                                         padding="max_length" if unmasked else True, return_tensors="pt")
+                self.last_positions += batch["input_ids"].numel()
                 batch = {k: v.to(self._device) for k, v in batch.items()}
                 hidden = self._model(**batch, output_hidden_states=True).hidden_states
                 stacked = torch.stack([hidden[i] for i in self.layers], dim=1).float()  # (B, L, T, D)

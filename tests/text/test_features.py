@@ -139,8 +139,11 @@ def test_layers_chosen_by_name_resolve_against_the_depth(tiny_llama):
     for bad in ("last0", "spread31", "first2", "5"):
         with pytest.raises(ValueError, match="last<k>' or 'spread<k>"):
             layer_indices(bad, 30)
-    ex = FeatureExtractor(tiny_llama, layers="spread3", cache_dir=False, threads=1)  # 3 layers: all of them
+    ex = FeatureExtractor(tiny_llama, layers="spread3", max_length=12, cache_dir=False, threads=1)  # all 3 layers
     assert ex.layers == [-1, -2, -3] and ex.config()["layers"] == [-1, -2, -3]
+    unmasked = FeatureExtractor(tiny_llama, (-1,), "mean_unmasked", max_length=12, cache_dir=False, threads=1)
+    unmasked.extract(TEXTS, progress=False)
+    assert unmasked.last_positions == 3 * 12 and unmasked.last_tokens < 3 * 12  # work done vs real tokens
     np.testing.assert_allclose(ex.extract(TEXTS[:2], progress=False),
                                FeatureExtractor(tiny_llama, layers=(-1, -2, -3), cache_dir=False,
                                                 threads=1).extract(TEXTS[:2], progress=False), atol=1e-6)
