@@ -55,3 +55,22 @@ def sentence_embeddings(names, backbone=None, cache_dir=None):
 
     extractor = FeatureExtractor(backbone or DEFAULT_BACKBONE, layers=(-1,), cache_dir=cache_dir)
     return np.asarray(extractor.extract([str(n) for n in names])[:, 0], np.float32)
+
+
+EMBEDDING_SOURCES = ("alphabet", "names")
+
+
+def class_embeddings_from(source, names):
+    """One row per class of ``names`` from ``source``: ``"alphabet"`` (Omniglot's structure), ``"names"``
+    (MiniLM sentence embeddings of the names) or a matrix file (``.npy``, or text: ``.csv``/``.txt``, one
+    row per class in the pool's order, e.g. a dataset's attribute vectors)."""
+    if source == "alphabet":
+        return alphabet_embeddings(names)
+    if source == "names":
+        return sentence_embeddings(names)
+    path = str(source)
+    if path.endswith(".npy"):
+        matrix = np.load(path)
+    else:
+        matrix = np.loadtxt(path, delimiter="," if path.endswith(".csv") else None, ndmin=2)
+    return check_class_embeddings(matrix, len(names), what=f"class embeddings {path}")
