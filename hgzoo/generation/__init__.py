@@ -10,7 +10,9 @@ any subset of the three plug-ins (:class:`DualLineInference`,
 through the hook interface of :mod:`hgzoo.generation.hooks`; the same
 plug-ins run on keras-hub's Stable Diffusion 3 through :class:`SD3Denoiser`.
 :class:`DlibIdentity` gives the identity embedding of a face image (dlib's
-128-d descriptor; the ``generation`` extra).
+128-d descriptor; the ``generation`` extra) and :class:`FaceMetrics` measures
+generated scenes with it (identity distance, face size and position against
+the layout; :func:`frechet_distance` for a quality proxy).
 
 Example:
 
@@ -31,6 +33,7 @@ Example:
 from hgzoo.generation.hooks import GuidancePlan, PlugIn, combine
 from hgzoo.generation.id_diffusion import IDDiffusion
 from hgzoo.generation.identity import SAME_PERSON_THRESHOLD, DlibIdentity, identity_distance
+from hgzoo.generation.metrics import FaceMetrics, frechet_distance
 from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending
 from hgzoo.generation.sampler import check_layout, sample
 from hgzoo.generation.schedule import NoiseSchedule
@@ -41,6 +44,7 @@ __all__ = [
     "SAME_PERSON_THRESHOLD",
     "DlibIdentity",
     "DualLineInference",
+    "FaceMetrics",
     "FlowMatchSchedule",
     "GuidancePlan",
     "IDDiffusion",
@@ -52,6 +56,7 @@ __all__ = [
     "SD3Denoiser",
     "check_layout",
     "combine",
+    "frechet_distance",
     "identity_distance",
     "sample",
 ]

@@ -110,5 +110,9 @@ class DlibIdentity:
             h, w = h * factor, w * factor
         return self._descriptor(pixels, self._rectangle(0, 0, w - 1, h - 1))
 
+    def embed_box(self, image, box, what="image"):
+        """The descriptor of the face in ``box`` (left, top, right, bottom), e.g. one :meth:`detect` gave."""
+        return self._descriptor(self._pixels(image, what), self._rectangle(*(int(v) for v in box)))
+
     def _descriptor(self, pixels, box):
         return np.asarray(self.encoder.compute_face_descriptor(pixels, self.landmarks(pixels, box)), np.float32)

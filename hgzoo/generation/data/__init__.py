@@ -7,6 +7,7 @@ Example:
 (('sky', 'grass', 'wall', 'room'), (0, 0, 64))
 """
 
+from hgzoo.generation.data.faces import DCGANFaces, face_crop, identity_neighbourhoods, other_member_references
 from hgzoo.generation.data.scenes import (
     BACKGROUNDS,
     background,
@@ -17,4 +18,5 @@ from hgzoo.generation.data.scenes import (
     scene_set,
 )
 
-__all__ = ["BACKGROUNDS", "background", "compose", "face_box", "head_mask", "random_layouts", "scene_set"]
+__all__ = ["BACKGROUNDS", "DCGANFaces", "background", "compose", "face_box", "face_crop", "head_mask",
+           "identity_neighbourhoods", "other_member_references", "random_layouts", "scene_set"]
