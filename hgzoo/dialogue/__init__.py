@@ -21,14 +21,18 @@ from hgzoo.dialogue.agents import DialogAgent, OptimizationAgent, UserAgent
 from hgzoo.dialogue.attitude import ChainOfAttitude
 from hgzoo.dialogue.backends import ChatBackend, GenerationParams, LLMBackendError, ScriptedBackend
 from hgzoo.dialogue.corpus import read_corpus
+from hgzoo.dialogue.data.persuasion_for_good import read_persuasion_for_good
+from hgzoo.dialogue.data.turns import TurnExamples, turn_examples
 from hgzoo.dialogue.diversity import diversity_report, transition_matrix
 from hgzoo.dialogue.http_backend import OpenAICompatibleBackend
 from hgzoo.dialogue.personas import NO_PERSONA, Persona, persona, persona_library, read_personas, resolve_personas
 from hgzoo.dialogue.simulator import Scenario, Simulator
 from hgzoo.dialogue.taxonomy import ATTITUDE_STATES, NON_STRATEGY, STRATEGIES
 from hgzoo.dialogue.transformers_backend import TransformersBackend
+from hgzoo.dialogue.turn_classifiers import AttitudeTracker, StrategyClassifier
 
-__all__ = ["ATTITUDE_STATES", "ChainOfAttitude", "ChatBackend", "DialogAgent", "GenerationParams", "LLMBackendError",
+__all__ = ["ATTITUDE_STATES", "AttitudeTracker", "ChainOfAttitude", "ChatBackend", "DialogAgent", "GenerationParams", "LLMBackendError",
            "NON_STRATEGY", "NO_PERSONA", "OpenAICompatibleBackend", "OptimizationAgent", "Persona", "STRATEGIES",
-           "Scenario", "ScriptedBackend", "Simulator", "TransformersBackend", "UserAgent", "diversity_report",
-           "persona", "persona_library", "read_corpus", "read_personas", "resolve_personas", "transition_matrix"]
+           "Scenario", "ScriptedBackend", "Simulator", "StrategyClassifier", "TransformersBackend", "TurnExamples",
+           "UserAgent", "diversity_report", "persona", "persona_library", "read_corpus", "read_persuasion_for_good",
+           "read_personas", "resolve_personas", "transition_matrix", "turn_examples"]

@@ -1,1 +1,1 @@
-"""Data for hgzoo.dialogue: personas, strategies, attitude states, corpus readers."""
+"""Data for hgzoo.dialogue: personas, strategies, attitude states (JSON), per-turn examples, corpus readers."""
