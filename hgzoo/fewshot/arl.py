@@ -1,16 +1,13 @@
 """ARL: Rethinking Class Relations: Absolute-relative Supervised and Unsupervised Few-shot Learning
 (CVPR 2021; facts: ``papers.md`` §6), as a wrapper over any hgzoo few-shot model."""
 
-import sys
-
 import keras
 import numpy as np
 from keras import ops
 
 from hgzoo.errors import InvalidEpisodeError
-from hgzoo.fewshot.base import FewShotModel, _concrete
+from hgzoo.fewshot.base import FewShotModel, concrete_or_none
 from hgzoo.fewshot.class_embeddings import check_class_embeddings
-from hgzoo.fewshot.episodes import _CARRIED
 from hgzoo.models.search_space import Float
 from hgzoo.registry import register_model
 
@@ -118,6 +115,8 @@ class ARL(FewShotModel):
         "relative_weight": Float(0.0, 1.0),
         "absolute_weight": Float(0.01, 1.0, sampling="log"),
     }
+
+    extra_input_names = (CLASS_IDS,)
 
     def __init__(
         self,
@@ -251,35 +250,11 @@ class ARL(FewShotModel):
         if isinstance(x, dict) and CLASS_IDS in x:
             episode, class_ids = self._split(x)
             super()._checked(episode)
-            values = [_concrete(class_ids), _concrete(episode[self.input_names[1]])]
+            values = [concrete_or_none(class_ids), concrete_or_none(episode[self.input_names[1]])]
             if all(v is not None for v in values):
                 self._check_class_ids(*values)
             return x
-        return self._checked_class_ids(super()._checked(x))
-
-    def _checked_class_ids(self, dataset):
-        """``dataset`` with each batch's ``class_ids`` checked as it is produced (anything else: as it is)."""
-        tf = sys.modules.get("tensorflow")  # a dataset exists only if TensorFlow is loaded
-        if tf is None or not isinstance(dataset, tf.data.Dataset):
-            return dataset
-
-        def check(class_ids, labels):
-            try:
-                self._check_class_ids(class_ids, labels)
-            except InvalidEpisodeError as e:  # carried through TensorFlow as FewShotModel unpacks it
-                raise ValueError(f"{_CARRIED}{e}") from None
-            return class_ids
-
-        def checked(x, *rest):
-            if isinstance(x, dict) and CLASS_IDS in x:
-                ids = tf.numpy_function(
-                    check, [x[CLASS_IDS], x[self.input_names[1]]], x[CLASS_IDS].dtype, stateful=False
-                )
-                ids.set_shape(x[CLASS_IDS].shape)
-                x = {**x, CLASS_IDS: ids}
-            return (x, *rest) if rest else x
-
-        return dataset.map(checked)
+        return super()._checked(x)  # a tf.data.Dataset comes back here batch by batch, class ids included
 
     def __call__(self, inputs, *args, **kwargs):
         episode, class_ids = self._split(inputs)

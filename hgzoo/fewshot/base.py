@@ -19,7 +19,7 @@ def episode_inputs():
             keras.Input((None, None, None, None), name="query_images")]
 
 
-def _concrete(x):
+def concrete_or_none(x):
     """x as numpy when its values exist now (eager call), else None (symbolic / traced)."""
     if isinstance(x, keras.KerasTensor):
         return None
@@ -101,6 +101,7 @@ class FewShotModel(ZooModel):
     item_dims = 3
     check_shapes = staticmethod(check_episode_shapes)
     check_arrays = staticmethod(check_episode)
+    extra_input_names = ()  # further dict inputs a subclass checks in `_checked` (ARL's class ids)
 
     def __init__(self, *args, n_way=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,7 +118,7 @@ class FewShotModel(ZooModel):
         # A subclass may pass more inputs after the three (SalNet's saliency maps).
         values = [inputs[k] for k in self.input_names] if isinstance(inputs, dict) else list(inputs)[:3]
         self.check_shapes(*(v.shape for v in values), channels=self.channels)
-        arrays = [_concrete(v) for v in values]
+        arrays = [concrete_or_none(v) for v in values]
         if all(a is not None for a in arrays):
             self._check_n_way(self.check_arrays(*arrays, channels=self.channels)[0])
         elif arrays[1] is not None:
@@ -137,11 +138,11 @@ class FewShotModel(ZooModel):
         """``x`` after the episode checks: arrays checked now, a tf.data.Dataset batch by batch."""
         values = episode_values(x, self.input_names)
         if values is not None:
-            arrays = [_concrete(v) for v in values]
+            arrays = [concrete_or_none(v) for v in values]
             if all(a is not None for a in arrays):
                 self._check_n_way(self.check_arrays(*arrays, channels=self.channels)[0])
             return x
-        return checked_dataset(x, lambda *arrays: self._checked(list(arrays)), self.input_names)
+        return checked_dataset(x, self._checked, self.input_names, self.extra_input_names)
 
     def _all_variables(self):
         optimizer = list(self.optimizer.variables) if getattr(self, "optimizer", None) is not None else []

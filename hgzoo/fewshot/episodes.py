@@ -246,10 +246,12 @@ def episode_values(inputs, names=INPUT_NAMES):
 _CARRIED = "InvalidEpisodeError: "
 
 
-def checked_dataset(dataset, check, names=INPUT_NAMES):
+def checked_dataset(dataset, check, names=INPUT_NAMES, extra_names=()):
     """``dataset`` (a ``tf.data.Dataset``; anything else is returned as it is) with
-    ``check(support, support_labels, query)`` run in Python on the episode inputs
-    (named ``names``) of each element (``x`` of ``(x, y, ...)``) as it is produced.
+    ``check(inputs)`` run in Python on each element's model inputs (``x`` of
+    ``(x, y, ...)``) as it is produced: the episode inputs named ``names``, plus
+    those of ``extra_names`` a dict element has (a model's further inputs, e.g.
+    ARL's class ids), as numpy arrays in a dict or list like the element's.
 
     An :class:`~hgzoo.errors.InvalidEpisodeError` from ``check`` reaches the
     caller inside TensorFlow's own error; :func:`episode_error` unpacks it.
@@ -258,18 +260,23 @@ def checked_dataset(dataset, check, names=INPUT_NAMES):
     if tf is None or not isinstance(dataset, tf.data.Dataset):
         return dataset
 
-    def run_check(*arrays):
-        try:
-            check(*arrays)
-        except InvalidEpisodeError as e:
-            raise ValueError(f"{_CARRIED}{e}") from None
-        return arrays[1]
-
     def checked(*element):
         inputs = element[0]
         values = episode_values(inputs, names)
         if values is None:
             return element if len(element) > 1 else inputs
+        keys = list(names)
+        if isinstance(inputs, dict):
+            keys += [k for k in extra_names if k in inputs]
+            values += [inputs[k] for k in keys[len(names):]]
+
+        def run_check(*arrays):
+            try:
+                check(dict(zip(keys, arrays)) if isinstance(inputs, dict) else list(arrays))
+            except InvalidEpisodeError as e:
+                raise ValueError(f"{_CARRIED}{e}") from None
+            return arrays[1]
+
         # The checked labels replace the originals, so no batch passes without its check.
         labels = tf.numpy_function(run_check, values, values[1].dtype, stateful=False)
         labels.set_shape(values[1].shape)

@@ -6,7 +6,7 @@ from keras import ops
 
 from hgzoo.errors import InvalidEpisodeError
 from hgzoo.fewshot.backbones import conv4, conv_bn
-from hgzoo.fewshot.base import FewShotModel, _concrete, episode_inputs
+from hgzoo.fewshot.base import FewShotModel, concrete_or_none, episode_inputs
 from hgzoo.fewshot.batch_norm import STATISTICS, group_norm
 from hgzoo.fewshot.clipping import ModuleClippedAdam
 from hgzoo.fewshot.episode_layers import EpisodeImages, EpisodeScores, RelationPairs
@@ -72,7 +72,7 @@ def check_saliency(support_images, query_images, support_saliency, query_salienc
         if any(a is not None and b is not None and a != b for a, b in zip(shape, expected)):
             raise InvalidEpisodeError(f"{name} has shape {shape} but its images are {image_shape}: give one "
                                       f"map per image, of the image's size (B, count, H, W) = {expected}")
-        values = _concrete(maps)
+        values = concrete_or_none(maps)
         if values is not None and values.size:
             values = np.asarray(values, np.float64)
             if not np.isfinite(values).all():

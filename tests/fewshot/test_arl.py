@@ -198,6 +198,15 @@ def test_bad_class_ids_name_the_tensor(class_ids, message):
         model.train_on_batch(episode(class_ids=class_ids), target())
 
 
+def test_bad_class_ids_in_a_tf_data_batch_are_refused_by_name():
+    tf = pytest.importorskip("tensorflow")
+    model = ARL(SoSN(**SOSN), class_embeddings=embeddings())
+    good, bad = episode(class_ids=[[0, 1, 2]]), episode(class_ids=[[0, 1, 9]])
+    dataset = tf.data.Dataset.from_tensors((good, target())).concatenate(tf.data.Dataset.from_tensors((bad, target())))
+    with pytest.raises(InvalidEpisodeError, match=r"class_ids must be integers in \[0, 8\)"):
+        model.fit(dataset, epochs=1, verbose=0)
+
+
 @pytest.mark.jax
 def test_bad_episodes_name_the_tensor():
     model = ARL(SoSN(**{**SOSN, "n_way": None}), class_embeddings=embeddings())
