@@ -72,8 +72,8 @@ def test_public_api_is_pinned():
     core = ["__version__", "create_model", "export", "get_model_class", "layers", "list_models", "metrics",
             "model_classes", "tuning", "weights"]
     assert hgzoo.__all__ == sorted(core + list(FAMILY_NAMES))
-    assert sorted(hgzoo.layers.__all__) == ["CrossAttention", "PatchMerge", "PatchSplit", "PowerNorm",
-                                            "SecondOrderPool"]
+    assert sorted(hgzoo.layers.__all__) == ["AuxiliaryCrossEntropy", "CrossAttention", "PatchMerge", "PatchSplit",
+                                            "PowerNorm", "SecondOrderPool"]
 
 
 def test_no_tensorflow_in_layers_and_models():

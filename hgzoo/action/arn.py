@@ -5,7 +5,6 @@ import keras
 from hgzoo.action.base import ClipFewShotModel, clip_inputs
 from hgzoo.action.clip_layers import (
     AttentionScale,
-    AuxiliaryLoss,
     AxisMax,
     ClassMean,
     ClipScores,
@@ -13,7 +12,7 @@ from hgzoo.action.clip_layers import (
     EpisodeClips,
     PairStack,
 )
-from hgzoo.layers import PowerNorm, SecondOrderPool
+from hgzoo.layers import AuxiliaryCrossEntropy, PowerNorm, SecondOrderPool
 from hgzoo.models.search_space import Choice, Float
 from hgzoo.registry import register_model
 
@@ -231,14 +230,14 @@ class ARN(ClipFewShotModel):
         pairs = PairStack(name="pairs", dtype=dtype)(classes, queries, labels)
         pair_scores = (similarity_network(pairs, relation_filters, relation_hidden, dtype, momentum)
                        if pooling == "second_order" else vector_relation_network(pairs, dtype))
-        auxiliary = []
         for task, weight, head in (("temporal", temporal_order_weight, "order"), ("spatial", jigsaw_weight, "jigsaw")):
             if weight:
                 shuffled, target = ClipShuffle(task, permutations, seed=seed, name=f"{head}_shuffle", dtype=dtype)(clips)
                 logits = discriminator(encoder(shuffled), f"{head}_head", permutations, discriminator_hidden, dtype,
                                        momentum)
-                auxiliary.append(AuxiliaryLoss(weight, name=f"{head}_loss", dtype="float32")(logits, target))
-        scores = ClipScores(name="scores", dtype="float32")(pair_scores, query, auxiliary or None)
+                pair_scores = AuxiliaryCrossEntropy(weight, name=f"{head}_loss", dtype="float32")(
+                    logits, target, pair_scores)
+        scores = ClipScores(name="scores", dtype="float32")(pair_scores, query)
         super().__init__(inputs=inputs, outputs=scores, n_way=n_way, name=name, dtype=dtype, **kwargs)
         self.channels = channels
         self._args = {"frames": int(frames), "image_size": [int(s) for s in image_size], "channels": channels,

@@ -270,51 +270,17 @@ class PairStack(keras.layers.Layer):
 
 
 @hgzoo_export
-class AuxiliaryLoss(keras.layers.Layer):
-    """Adds ``weight`` × the cross-entropy of ``logits`` (n, P) to ``targets`` (n,) to the model's losses.
-
-    Returns a scalar zero that the model's scores take as an extra input, so
-    the branch stays in the graph; outside training nothing is added.
-
-    >>> import numpy as np
-    >>> layer = AuxiliaryLoss(0.5)
-    >>> _ = layer(np.zeros((2, 3), "float32"), np.array([0, 1]), training=True)
-    >>> round(float(layer.losses[0]), 4)  # 0.5 * log(3)
-    0.5493
-    """
-
-    def __init__(self, weight, **kwargs):
-        super().__init__(**kwargs)
-        self.weight = float(weight)
-
-    def call(self, logits, targets, training=None):
-        logits = ops.cast(logits, "float32")
-        if training:
-            ce = keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
-            self.add_loss(self.weight * ops.mean(ce))
-        return ops.zeros((), "float32")
-
-    def compute_output_shape(self, logits_shape, targets_shape):
-        return ()
-
-    def get_config(self):
-        return {**super().get_config(), "weight": self.weight}
-
-
-@hgzoo_export
 class ClipScores(keras.layers.Layer):
-    """Pair scores (B·Q·N, 1) -> (B, Q, N), with B and Q read from ``query_clips``; ``auxiliary`` is ignored.
-
-    ``auxiliary``: the self-supervised losses' outputs, taken only to keep their branch in the model.
+    """Pair scores (B·Q·N, 1) -> (B, Q, N), with B and Q read from ``query_clips``.
 
     >>> import numpy as np
     >>> tuple(ClipScores()(np.zeros((12, 1)), np.zeros((2, 3, 1, 1, 1, 1))).shape)
     (2, 3, 2)
     """
 
-    def call(self, scores, query_clips, auxiliary=None):
+    def call(self, scores, query_clips):
         shape = ops.shape(query_clips)
         return ops.reshape(scores, (shape[0], shape[1], -1))
 
-    def compute_output_shape(self, scores_shape, query_clips_shape, auxiliary_shape=None):
+    def compute_output_shape(self, scores_shape, query_clips_shape):
         return (query_clips_shape[0], query_clips_shape[1], None)

@@ -1,15 +1,16 @@
 """Spatially-aware matching (SM) for few-shot learning (ACCV 2022), optionally over CrossTransformer prototypes."""
 
 import keras
+from keras import ops
 
 from hgzoo.fewshot.backbones import BACKBONES, apply_backbone
 from hgzoo.fewshot.base import FewShotModel, episode_inputs
 from hgzoo.fewshot.cross_transformer import QueryAlignedPrototypes
 from hgzoo.fewshot.episode_layers import ClassFeatureSum, EpisodeImages, EpisodeScores
-from hgzoo.fewshot.region_layers import (DESCRIPTORS, FeatureRegions, RegionIndexLoss, RegionPairs, SoftMatch,
+from hgzoo.fewshot.region_layers import (DESCRIPTORS, FeatureRegions, RegionPairs, SoftMatch,
                                          region_count)
 from hgzoo.fewshot.sosn import OMNIGLOT_MEAN, OMNIGLOT_STD
-from hgzoo.layers import PowerNorm
+from hgzoo.layers import AuxiliaryCrossEntropy, PowerNorm
 from hgzoo.layers.power_norm import FUNCTIONS
 from hgzoo.models.search_space import Choice, Float
 from hgzoo.registry import register_model
@@ -140,8 +141,11 @@ class SpatialMatching(FewShotModel):
             hidden = keras.layers.Dense(discriminator_hidden, activation="relu", name="discriminator_fc1",
                                         dtype=dtype)
             logits = keras.layers.Dense(regions, name="discriminator_fc2", dtype=dtype)
-            classes, queries = RegionIndexLoss(discriminator_weight, name="discriminator_loss", dtype="float32")(
-                [logits(hidden(classes)), logits(hidden(queries))], [classes, queries])
+            heads = [logits(hidden(classes)), logits(hidden(queries))]
+            # Region r's target is its index r (FeatureRegions' numbering of scales and places).
+            targets = [ops.zeros_like(h[..., 0], dtype="int32") + ops.arange(regions, dtype="int32") for h in heads]
+            classes, queries = AuxiliaryCrossEntropy(discriminator_weight, name="discriminator_loss", dtype="float32")(
+                heads, targets, [classes, queries])
         support_half = keras.layers.Dense(relation_hidden, use_bias=False, name="relation_support", dtype=dtype)
         query_half = keras.layers.Dense(relation_hidden, name="relation_query", dtype=dtype)
         pairs = RegionPairs(aligner == "cross_transformer", name="region_pairs", dtype=dtype)(

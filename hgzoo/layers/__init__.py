@@ -9,9 +9,10 @@ Example:
 (2, 64, 64)
 """
 
+from hgzoo.layers.auxiliary_loss import AuxiliaryCrossEntropy
 from hgzoo.layers.cross_attention import CrossAttention
 from hgzoo.layers.patch_split import PatchMerge, PatchSplit
 from hgzoo.layers.power_norm import PowerNorm
 from hgzoo.layers.second_order_pool import SecondOrderPool
 
-__all__ = ["CrossAttention", "PatchMerge", "PatchSplit", "PowerNorm", "SecondOrderPool"]
+__all__ = ["AuxiliaryCrossEntropy", "CrossAttention", "PatchMerge", "PatchSplit", "PowerNorm", "SecondOrderPool"]
