@@ -32,24 +32,26 @@ def _rows(path):
     if str(path).lower().endswith((".xlsx", ".xlsm")):
         openpyxl = require("openpyxl", "dialogue")
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
-        return header, ([("" if v is None else v) for v in row] for row in rows)
-    f = open(path, newline="", encoding="utf-8-sig")
-    reader = csv.reader(f)
-    return [h.strip() for h in next(reader, [])], reader
+        rows = [[("" if v is None else v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+    else:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = list(csv.reader(f))
+    header = [str(h).strip() for h in rows[0]] if rows else []
+    return header, rows[1:]
 
 
 def read_persuasion_for_good(path):
     """Persuader sentences with strategy labels (``TurnExamples``, ``class_names`` as
     :class:`~hgzoo.dialogue.StrategyClassifier`'s) from a PersuasionForGood CSV or XLSX file.
     The result also has ``raw_labels``: a Counter of the release's labels."""
+    if os.path.isdir(path):
+        raise InvalidTextDataError(f"{path} is a folder: give the annotations file itself")
     if not os.path.isfile(path):
         raise InvalidTextDataError(f"{path} does not exist: download the annotated PersuasionForGood file "
                                    "(300_dialog.xlsx or a CSV with B2, B4, Unit, er_label_1)")
     try:
         header, rows = _rows(path)
-    except Exception as e:  # noqa: BLE001 - zip, XML and CSV errors all mean "not a readable table"
+    except Exception as e:  # noqa: BLE001 - zip, XML, CSV and decoding errors all mean "not a readable table"
         raise InvalidTextDataError(f"cannot read {path} as CSV or XLSX: {type(e).__name__}: {e}") from None
     missing = [c for c in COLUMNS if c not in header]
     if missing:
