@@ -6,6 +6,7 @@ import re
 from hgzoo.dialogue.backends import GenerationParams
 from hgzoo.dialogue.taxonomy import ATTITUDE_DESCRIPTIONS, ATTITUDE_STATES
 
+_CONTENT_FREE = [{"speaker": "persuader", "text": "N/A"}, {"speaker": "user", "text": "N/A"}]
 _STRICT = re.compile(r"^\s*STATE\s*:\s*([A-Za-z-]+)\s*\.?\s*$")
 
 
@@ -17,7 +18,12 @@ class ChainOfAttitude:
     first state name found anywhere in the reply; a reply naming none keeps
     the previous state (*unparsed*; ``"indifferent"`` before the first).
     Each outcome is counted in :attr:`counts`, so a corpus reports how often
-    its labels came from the format the model was asked for.
+    its labels came from the format the model was asked for. A backend that
+    can score given replies (``choose``, as :class:`TransformersBackend`)
+    is instead constrained to the 16 ``STATE: <name>`` lines outright, the
+    likeliest one taken (counted as *constrained*; ``constrained=False``
+    turns this off): SmolLM2-135M, asked to generate, mostly named several
+    states or the first of the list.
 
     Paper says: 16 attitude states with first-order Markov transitions.
     Chose: hgzoo's own 16 states (``hgzoo/dialogue/data/attitude_states.json``,
@@ -35,8 +41,9 @@ class ChainOfAttitude:
     """
 
     def __init__(self, backend, params=GenerationParams(max_new_tokens=12, temperature=0.0), states=ATTITUDE_STATES,
-                 initial="indifferent"):
-        self.backend, self.params = backend, params
+                 initial="indifferent", constrained=True):
+        self.backend, self.params, self.constrained = backend, params, bool(constrained)
+        self._prior = None
         self.states = tuple(states)
         if initial not in self.states:
             raise ValueError(f"initial state {initial!r} is not one of {self.states}")
@@ -64,6 +71,13 @@ class ChainOfAttitude:
 
     def label(self, turns, previous=None, seed=None):
         """The state of the user after the last of ``turns`` (dicts with ``speaker`` and ``text``)."""
+        if self.constrained and hasattr(self.backend, "score_options"):
+            options = [f"STATE: {s}" for s in self.states]
+            if self._prior is None:
+                self._prior = self.backend.score_options(self.prompt(_CONTENT_FREE), options)
+            scores = self.backend.score_options(self.prompt(turns), options)
+            self.counts["constrained"] += 1
+            return self.states[max(range(len(options)), key=lambda i: scores[i] - self._prior[i])]
         state, how = self.parse(self.backend.chat(self.prompt(turns), self.params.replace(seed=seed)), previous)
         self.counts[how] += 1
         return state

@@ -1,6 +1,8 @@
 """A local Hugging Face causal LM as a chat backend (default: the packaged SmolLM2-135M-Instruct)."""
 
+import inspect
 import os
+import time
 
 from hgzoo.config import require
 from hgzoo.dialogue.backends import ChatBackend, RetryableError
@@ -57,6 +59,49 @@ class TransformersBackend(ChatBackend):
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._model = transformers.AutoModelForCausalLM.from_pretrained(str(self.folder)).to(device).eval()
         self._device = device
+        # transformers 5.x renames the forward's past_key_values to cache
+        forward = inspect.signature(self._model.forward).parameters
+        self._cache_argument = "cache" if "cache" in forward else "past_key_values"
+
+    def score_options(self, messages, options):
+        """Each of ``options``' mean token log-probability as the model's whole reply to ``messages``
+        (constrained output: nothing is generated)."""
+        torch = require("torch", "dialogue")
+        from hgzoo.dialogue.backends import check_messages
+
+        options = [str(o) for o in options]
+        if not options:
+            raise ValueError("choose() needs at least one option")
+        self._load()
+        start = time.perf_counter()
+        prompt = self._tokenizer.apply_chat_template(check_messages(messages), add_generation_prompt=True,
+                                                     tokenize=False)
+        prompt_ids = self._tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        scores = []
+        try:
+            with torch.inference_mode():
+                # The prompt runs once; each option continues from its cache, cropped back after.
+                out = self._model(input_ids=torch.tensor([prompt_ids], device=self._device), use_cache=True)
+                cache, first = getattr(out, "cache", None) or out.past_key_values, torch.log_softmax(out.logits[0, -1].float(), -1)
+                for option in options:
+                    ids = self._tokenizer(prompt + option, add_special_tokens=False)["input_ids"]
+                    if ids[:len(prompt_ids)] != prompt_ids:  # the option merged into the prompt's last token
+                        ids = prompt_ids + self._tokenizer(option, add_special_tokens=False)["input_ids"]
+                    ids = ids[len(prompt_ids):]
+                    logp = [float(first[ids[0]])]
+                    if len(ids) > 1:
+                        logits = self._model(input_ids=torch.tensor([ids[:-1]], device=self._device),
+                                             **{self._cache_argument: cache}, use_cache=True).logits[0].float()
+                        logp += torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0].tolist()
+                        cache.crop(-(len(ids) - 1))  # drop this option's tokens again
+                    scores.append(sum(logp) / len(logp))
+        finally:
+            torch.set_num_threads(previous_threads)
+        self.seconds_generating += time.perf_counter() - start
+        self.calls += 1
+        return scores
 
     def _complete(self, messages, params):
         torch = require("torch", "dialogue")

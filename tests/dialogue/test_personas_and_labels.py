@@ -77,3 +77,18 @@ def test_transition_matrix_and_entropies():
     assert distinct_n(["a a a"], 1) == pytest.approx(1 / 3)
     with pytest.raises(ValueError, match="outside"):
         transition_matrix([["ecstatic"]])
+
+
+def test_constrained_labels_are_calibrated_against_a_content_free_transcript():
+    class Scoring(ScriptedBackend):
+        """Prefers the first listed state everywhere, and "curious" a little more when the user asks."""
+
+        def score_options(self, messages, options):
+            asks = "What is it for" in messages[-1]["content"]
+            return [-0.01 * i + (0.5 if asks and o == "STATE: curious" else 0.0) for i, o in enumerate(options)]
+
+    tracker = ChainOfAttitude(Scoring(["unused"]))
+    assert tracker.label([{"speaker": "user", "text": "What is it for?"}]) == "curious"
+    assert tracker.counts == {"constrained": 1}
+    uncalibrated = Scoring(["STATE: dismissive"])
+    assert ChainOfAttitude(uncalibrated, constrained=False).label([{"speaker": "user", "text": "no"}]) == "dismissive"
