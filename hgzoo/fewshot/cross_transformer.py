@@ -58,13 +58,14 @@ class QueryAlignedPrototypes(keras.layers.Layer):
         labels = ops.cast(labels, "int32")
         b, s = ops.shape(labels)[0], ops.shape(labels)[1]
         h, w, c = ops.shape(features)[1], ops.shape(features)[2], ops.shape(features)[3]
-        feats = ops.reshape(features, (b, -1, h * w, c))
+        # EpisodeImages' order: the B·S support maps of all episodes, then the B·Q query maps.
+        support = ops.reshape(features[: b * s], (b, s, h * w, c))
         n = class_count(labels, self.n_way)
         # Shots grouped by class: sorting the labels puts each class's K shots side by side.
         order = ops.argsort(labels, axis=1)
-        support = ops.take_along_axis(feats[:, :s], order[:, :, None, None], axis=1)
+        support = ops.take_along_axis(support, order[:, :, None, None], axis=1)
         support = ops.reshape(support, (b * n, -1, c))  # (B·N, K·h·w, c)
-        queries = feats[:, s:]  # (B, Q, h·w, c)
+        queries = ops.reshape(features[b * s:], (b, -1, h * w, c))  # (B, Q, h·w, c)
         q = ops.shape(queries)[1]
         tokens = ops.reshape(queries, (b, 1, -1, c))
         tokens = ops.reshape(ops.broadcast_to(tokens, (b, n, q * h * w, c)), (b * n, -1, c))

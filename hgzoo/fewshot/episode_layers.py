@@ -55,6 +55,9 @@ def class_count(labels, n_way):
 class EpisodeImages(keras.layers.Layer):
     """Support (B, S, H, W, C) and query (B, Q, H, W, C) -> one normalised batch (B·(S+Q), h, w, C).
 
+    The batch holds the B·S support images of all episodes first, then the
+    B·Q queries (the order every layer after it reads).
+
     Images in [0, 1] of any size are resized to ``image_size`` (skipped when
     they already have it), optionally inverted (1 - x), then standardised
     with ``mean`` and ``std``.
@@ -155,11 +158,12 @@ class ClassFeatureSum(keras.layers.Layer):
         labels = ops.cast(labels, "int32")
         b, s = ops.shape(labels)[0], ops.shape(labels)[1]
         h, w, c = ops.shape(features)[1], ops.shape(features)[2], ops.shape(features)[3]
-        feats = ops.reshape(features, (b, -1, h, w, c))
+        # EpisodeImages' order: the B·S support images of all episodes, then the B·Q queries.
+        support = ops.reshape(features[: b * s], (b, s, h, w, c))
         n = class_count(labels, self.n_way)
         onehot = ops.cast(ops.equal(ops.expand_dims(labels, -1), ops.arange(n, dtype="int32")), features.dtype)
-        classes = ops.einsum("bsn,bshwc->bnhwc", onehot, feats[:, :s])
-        return ops.reshape(classes, (-1, h, w, c)), ops.reshape(feats[:, s:], (-1, h, w, c))
+        classes = ops.einsum("bsn,bshwc->bnhwc", onehot, support)
+        return ops.reshape(classes, (-1, h, w, c)), features[b * s:]
 
     def compute_output_shape(self, features_shape, labels_shape):
         return (None, *features_shape[1:]), (None, *features_shape[1:])
