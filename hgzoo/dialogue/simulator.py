@@ -1,5 +1,6 @@
 """The MADS simulator: personas × a scenario → a resumable JSONL corpus of labelled persuasion dialogues."""
 
+import collections
 import dataclasses
 import hashlib
 import json
@@ -140,7 +141,7 @@ class Simulator:
         rng = random.Random(f"{self.seed}-{index}")
         base = (self.seed * 1_000_003 + index) * 1000
         turns, strategy, state = [], None, None
-        start, tokens = time.perf_counter(), self._tokens()
+        start, tokens, labels = time.perf_counter(), self._tokens(), collections.Counter(self.tracker.counts)
         for turn in range(int(self.scenario.max_turns)):
             text, strategy = self.dialog.speak(turns, rng, strategy, seed=base + 3 * turn)
             turns.append({"speaker": "persuader", "text": text, "strategy": strategy})
@@ -160,6 +161,7 @@ class Simulator:
             if self.optimizer.needs_refining(evaluation):
                 self.dialog.instructions = self.optimizer.refine(self.dialog.instructions, evaluation, seed=base + 999)
             record["next_instructions"] = self.dialog.instructions
+        record["attitude_labels"] = dict(self.tracker.counts - labels)
         record["seconds"] = round(time.perf_counter() - start, 3)
         record["tokens"] = self._tokens() - tokens
         return record
@@ -209,7 +211,9 @@ class Simulator:
     def summary(self, records):
         """Diversity measures of ``records`` with this simulator's label-parse counts."""
         report = diversity_report(records, [p.id for p in self.personas], self.dialog.strategies, ATTITUDE_STATES)
-        report["attitude_labels"] = dict(self.tracker.counts)
+        # From the records, so a resumed corpus reports the labels of every dialogue, not this session's.
+        report["attitude_labels"] = dict(sum((collections.Counter(r.get("attitude_labels", {})) for r in records),
+                                             collections.Counter()))
         if self.optimizer is not None:
             report["optimizer_parses"] = dict(self.optimizer.counts)
         seconds = sum(r.get("seconds", 0.0) for r in records)
