@@ -110,15 +110,15 @@ class OptimizationAgent:
     :meth:`evaluate` asks for ``SCORE: <0-10>`` and ``ADVICE: <text>``; a
     reply without ``SCORE:`` falls back to its first number (counted in
     :attr:`counts`), and one with no number scores ``None``. :meth:`refine`
-    asks for new instructions; an empty reply keeps the old ones with the
-    advice appended, so the loop never loses the instructions.
+    asks for new instructions; a reply under four words keeps the old ones
+    with the advice appended, so the loop never loses the instructions.
 
     >>> from hgzoo.dialogue import ScriptedBackend
-    >>> agent = OptimizationAgent(ScriptedBackend(["SCORE: 4\\nADVICE: answer the doubts", "Answer doubts first."]))
+    >>> agent = OptimizationAgent(ScriptedBackend(["SCORE: 4\\nADVICE: answer the doubts", "Answer the doubts first."]))
     >>> agent.evaluate([{"speaker": "persuader", "text": "Donate!"}])
     {'score': 4, 'advice': 'answer the doubts'}
     >>> agent.refine("Be brief.", {"score": 4, "advice": "answer the doubts"})
-    'Answer doubts first.'
+    'Answer the doubts first.'
     """
 
     def __init__(self, backend, params=GenerationParams(max_new_tokens=64, temperature=0.3), rubric=DEFAULT_RUBRIC,
@@ -152,7 +152,7 @@ class OptimizationAgent:
                     {"role": "user", "content": f"Instructions: {instructions}\nScore: {evaluation['score']}/10\n"
                      f"Advice: {evaluation['advice']}\nImproved instructions:"}]
         reply = self.backend.chat(messages, self.params.replace(seed=seed)).strip()
-        if not reply:
+        if len(reply.split()) < 4:  # empty or a fragment: no instructions to follow
             self.counts["refine_kept"] += 1
             return f"{instructions} {evaluation['advice']}".strip()
         return reply
