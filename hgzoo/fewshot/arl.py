@@ -27,6 +27,11 @@ def _feature_layer(base, name):
     )
 
 
+def _base_inputs(base, episode):
+    """What ``base``'s graph takes for the three episode inputs: SalNet adds its saliency maps, computed from them."""
+    return base.with_saliency(episode) if hasattr(base, "with_saliency") else episode
+
+
 @register_model(task="fewshot", name="arl")
 class ARL(FewShotModel):
     """Absolute-relative learning around a few-shot model: soft relation targets and class heads.
@@ -169,7 +174,7 @@ class ARL(FewShotModel):
                 [base.outputs[0], base.get_layer(feature_layer).output],
                 name=f"{base.name}_joint",
             )
-            scores, features = joint(inputs)
+            scores, features = joint(_base_inputs(base, inputs))
             pooled = keras.layers.GlobalAveragePooling2D(name="arl_pool", dtype=dtype)(features)
             train_outputs = [scores, keras.layers.Dense(num_classes, name="arl_label", dtype=dtype)(pooled)]
             if embedding_dim:
@@ -181,7 +186,7 @@ class ARL(FewShotModel):
         else:
             feature_layer = None
             # Keras' own __call__: FewShotModel's checks values and on JAX would read these placeholders.
-            outputs = keras.layers.Layer.__call__(base, inputs)
+            outputs = keras.layers.Layer.__call__(base, _base_inputs(base, inputs))
         object.__setattr__(self, "_base_loss", base.default_loss)
         super().__init__(inputs=inputs, outputs=outputs, n_way=base.n_way, name=name, dtype=dtype, **kwargs)
         object.__setattr__(

@@ -241,3 +241,18 @@ def test_sentence_embeddings_of_class_names_relate_related_names():
     e = e / np.linalg.norm(e, axis=1, keepdims=True)
     assert e.shape == (3, 384) and e[0] @ e[1] > e[0] @ e[2] + 0.2
     ARL(SoSN(**SOSN), class_embeddings=e)  # rows = classes: accepted as a class-embedding matrix
+
+
+def test_wraps_salnet_relative_part():
+    """SalNet's saliency maps are computed from the episode inside ARL's graph: off, it is SalNet exactly."""
+    from hgzoo.fewshot import SalNet
+
+    keras.utils.set_random_seed(0)
+    base, twin = SalNet(image_size=(28, 28), channels=1), SalNet(image_size=(28, 28), channels=1)
+    twin.set_weights(base.get_weights())
+    x = episode()
+    np.testing.assert_array_equal(ARL(twin, relative_weight=0.0, absolute_weight=0.0).predict_on_batch(x),
+                                  base.predict_on_batch(x))
+    model = ARL(SalNet(image_size=(28, 28), channels=1), class_embeddings=embeddings(), absolute_weight=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert np.isfinite(model.train_on_batch(episode(class_ids=[[0, 3, 5]]), target())).all()
