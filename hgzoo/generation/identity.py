@@ -21,6 +21,7 @@ import os
 import numpy as np
 
 from hgzoo.config import require
+from hgzoo.data.images import quantise, to_float_rgb
 from hgzoo.errors import InvalidImageError, MissingExtraError
 
 # dlib's own threshold for "the same person" on its 128-d descriptors
@@ -72,11 +73,8 @@ class DlibIdentity:
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[-1] != 3:
             raise InvalidImageError(f"{what}: expected an (H, W, 3) RGB image, got shape {image.shape}")
-        if image.dtype != np.uint8:
-            if image.dtype.kind != "f" or image.min() < 0 or image.max() > 1:
-                raise InvalidImageError(f"{what}: give uint8 pixels or floats in [0, 1], got {image.dtype}")
-            image = np.floor(image * 255.0 + 0.5).astype(np.uint8)
-        return np.ascontiguousarray(image)
+        pixels, _ = to_float_rgb(image, what)  # the shared checks: empty, NaN, range, dtype
+        return quantise(pixels)
 
     def detect(self, image, what="image"):
         """Face boxes as (left, top, right, bottom) tuples, largest first."""
