@@ -247,6 +247,11 @@ ENTRY_POINTS = [
     EntryPoint("generation", "image", "hgzoo generation generate --identity",
                lambda path: ["generation", "generate", "--model", "{out}.keras", "--identity", path,
                              "--layout", "0.3,0.5,0.5", "-o", "{out}"], cli=True),
+    EntryPoint("generation", "pixels", "DlibIdentity().embed(pixels)",
+               lambda a: __import__("hgzoo.generation", fromlist=["x"]).DlibIdentity().embed(a)),
+    EntryPoint("generation", "pixels", "FaceMetrics().measure(images, layouts, refs)",
+               lambda a: __import__("hgzoo.generation", fromlist=["x"]).FaceMetrics().measure(
+                   np.asarray(a)[None], [[0.5, 0.5, 0.5]], np.ones((1, 128)))),
 ]
 
 CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]
