@@ -14,7 +14,7 @@ from keras import ops
 
 from hgzoo.api_export import hgzoo_export
 
-__all__ = ["PSNR", "SSIM", "macro_f1", "psnr", "ssim"]
+__all__ = ["PSNR", "SSIM", "classification_scores", "macro_f1", "psnr", "ssim"]
 
 
 def macro_f1(y_true, y_pred, num_classes):
@@ -25,6 +25,18 @@ def macro_f1(y_true, y_pred, num_classes):
         denominator = np.sum(y_pred == c) + np.sum(y_true == c)
         scores.append(2 * tp / denominator if denominator else 0.0)
     return float(np.mean(scores))
+
+
+def classification_scores(y_true, y_pred, num_classes, prefix):
+    """``{prefix}_accuracy`` and ``{prefix}_macro_f1``, in percent, of integer label arrays.
+
+    >>> import numpy as np
+    >>> classification_scores(np.array([0, 1, 1]), np.array([0, 1, 0]), 2, "val")
+    {'val_accuracy': 66.66666666666666, 'val_macro_f1': 66.66666666666666}
+    """
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return {f"{prefix}_accuracy": 100 * float(np.mean(y_pred == y_true)),
+            f"{prefix}_macro_f1": 100 * macro_f1(y_true, y_pred, num_classes)}
 
 
 def psnr(y_true, y_pred, max_value=1.0):

@@ -163,6 +163,33 @@ class _RunFolder(keras.callbacks.Callback):
         _write_text(self.log, text.getvalue())
 
 
+def restore_best_weights(model, out_dir):
+    """Load ``out_dir``'s ``best.weights.h5`` (written by :func:`fit_resumable` when it had validation
+    data) into ``model``; whether there was one."""
+    best = os.path.join(out_dir, "best.weights.h5")
+    if not os.path.exists(best):
+        return False
+    model.load_weights(best)
+    return True
+
+
+def save_run(model, out_dir, metrics):
+    """Write ``model.keras`` and ``metrics.json`` (a JSON dict) into ``out_dir``, each atomically; the model's path.
+
+    The end of a command-line training run: what ``evaluate`` and ``predict`` read back.
+
+    >>> import keras, tempfile
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> os.path.basename(save_run(model, tempfile.mkdtemp(), {"val_accuracy": 50.0}))
+    'model.keras'
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, "model.keras")
+    replace_atomically(path, model.save, suffix=".keras")
+    _write_text(os.path.join(out_dir, "metrics.json"), json.dumps(metrics, indent=1))
+    return path
+
+
 def _keys(logs):
     return list(dict.fromkeys(key for row in logs for key in row))
 

@@ -146,7 +146,7 @@ def train(args):
 
     from hgzoo.dialogue import AttitudeTracker, StrategyClassifier
     from hgzoo.text import FeatureExtractor
-    from hgzoo.training import fit_resumable
+    from hgzoo.training import fit_resumable, restore_best_weights, save_run
 
     examples = _examples(args, args.task)
     if not 0 <= args.val_fraction < 1:
@@ -171,27 +171,20 @@ def train(args):
     validation = dataset(val_set, val_mask, False) if len(val_set) else None
     fit_resumable(model, dataset(train_set, train_mask, True), args.out, args.epochs, validation_data=validation,
                   verbose=2)
-    best = os.path.join(args.out, "best.weights.h5")
-    if validation is not None and os.path.exists(best):
-        model.load_weights(best)
     metrics = {"task": args.task, "train_turns": len(train_set), "val_turns": len(val_set)}
     if len(val_set):
+        restore_best_weights(model, args.out)
         metrics.update(_score(model, _inputs(x[val_mask], val_set), val_set.labels, "val"))
         print(f"validation accuracy {metrics['val_accuracy']:.2f}% on {len(val_set)} held-out turns")
-    path = os.path.join(args.out, "model.keras")
-    replace_atomically(path, model.save, suffix=".keras")
-    replace_atomically(os.path.join(args.out, "metrics.json"),
-                       lambda tmp: pathlib.Path(tmp).write_text(json.dumps(metrics, indent=1)))
-    print(f"Saved {os.path.abspath(path)}")
+    print(f"Saved {os.path.abspath(save_run(model, args.out, metrics))}")
     return 0
 
 
 def _score(model, inputs, labels, prefix):
-    from hgzoo.metrics import macro_f1
+    from hgzoo.metrics import classification_scores
 
     predicted = model.predict(inputs, batch_size=256, verbose=0).argmax(-1)
-    return {f"{prefix}_accuracy": 100 * float(np.mean(predicted == labels)),
-            f"{prefix}_macro_f1": 100 * macro_f1(labels, predicted, len(model.class_names))}
+    return classification_scores(labels, predicted, len(model.class_names), prefix)
 
 
 def evaluate(args):

@@ -25,7 +25,6 @@ import json
 import os
 import pathlib
 
-from hgzoo.files import replace_atomically
 
 DOMAINS = ("mnist", "uci")
 DIVERGENCE_CHOICES = ("frobenius", "jbld", "airm", "log_euclidean", "none")
@@ -64,6 +63,7 @@ def train(args):
 
     from hgzoo.domain import ScatterAlignmentNet, target_accuracy
     from hgzoo.domain.data import few_shot_split, load_digit_domain, supervised_da_dataset
+    from hgzoo.training import save_run
 
     for name in ("k", "steps", "per_class"):
         _positive(getattr(args, name), name.replace("_", "-"))
@@ -79,13 +79,10 @@ def train(args):
     model.fit(supervised_da_dataset(*source, *labelled, per_class=args.per_class, seed=args.seed),
               steps_per_epoch=args.steps, epochs=1, shuffle=False, verbose=2)
     accuracy = target_accuracy(model, *test)
-    os.makedirs(args.out, exist_ok=True)
     metrics = {"source": args.source, "target": args.target, "k": args.k, "seed": args.seed, "size": args.size,
                "divergence": args.divergence, "steps": args.steps, "target_test_images": len(test[1]),
                "target_test_accuracy": round(accuracy, 2)}
-    replace_atomically(os.path.join(args.out, "model.keras"), model.save, suffix=".keras")
-    replace_atomically(os.path.join(args.out, "metrics.json"),
-                       lambda tmp: pathlib.Path(tmp).write_text(json.dumps(metrics, indent=1)))
+    save_run(model, args.out, metrics)
     print(f"target test accuracy {accuracy:.2f}% on {len(test[1])} {args.target} images; saved {args.out}")
     return 0
 

@@ -11,7 +11,6 @@ a rerun skips it), then fits the head resumably: killing the process and
 running the same command again continues from the last finished epoch.
 """
 
-import json
 import os
 import pathlib
 
@@ -92,7 +91,7 @@ def train(args):
     import keras
 
     from hgzoo.text import FeatureExtractor, FusionExtractor, read_tsv
-    from hgzoo.training import fit_resumable
+    from hgzoo.training import fit_resumable, restore_best_weights, save_run
 
     train = read_tsv(args.data)
     if train.num_classes < 2:
@@ -120,27 +119,20 @@ def train(args):
     head.compile(optimizer=keras.optimizers.Adam(args.lr))
     fit_resumable(head, _dataset(x, train.labels, args.batch_size, True, args.seed), args.out, args.epochs,
                   validation_data=validation, verbose=2)
-    best = os.path.join(args.out, "best.weights.h5")
-    if validation is not None and os.path.exists(best):
-        head.load_weights(best)
     metrics = {"train_texts": len(train), "classes": train.class_names}
     if val is not None:
+        restore_best_weights(head, args.out)
         metrics.update(_score(head, extractor.extract(val.texts, progress=False), val.labels, "val"))
         print(f"validation accuracy {metrics['val_accuracy']:.2f}%, macro-F1 {metrics['val_macro_f1']:.2f}%")
-    path = os.path.join(args.out, "model.keras")
-    replace_atomically(path, head.save, suffix=".keras")
-    replace_atomically(os.path.join(args.out, "metrics.json"),
-                       lambda tmp: pathlib.Path(tmp).write_text(json.dumps(metrics, indent=1)))
-    print(f"Saved {os.path.abspath(path)}")
+    print(f"Saved {os.path.abspath(save_run(head, args.out, metrics))}")
     return 0
 
 
 def _score(head, x, labels, prefix):
-    from hgzoo.metrics import macro_f1
+    from hgzoo.metrics import classification_scores
 
     predicted = head.predict(x, batch_size=1024, verbose=0).argmax(-1)
-    return {f"{prefix}_accuracy": 100 * float(np.mean(predicted == labels)),
-            f"{prefix}_macro_f1": 100 * macro_f1(labels, predicted, len(head.class_names))}
+    return classification_scores(labels, predicted, len(head.class_names), prefix)
 
 
 def _load_head(path):
