@@ -252,6 +252,14 @@ ENTRY_POINTS = [
     EntryPoint("generation", "pixels", "FaceMetrics().measure(images, layouts, refs)",
                lambda a: __import__("hgzoo.generation", fromlist=["x"]).FaceMetrics().measure(
                    np.asarray(a)[None], [[0.5, 0.5, 0.5]], np.ones((1, 128)))),
+    # dialogue
+    EntryPoint("dialogue", "tsv", "read_persuasion_for_good",
+               lambda path: __import__("hgzoo.dialogue", fromlist=["x"]).read_persuasion_for_good(path)),
+    EntryPoint("dialogue", "tsv", "hgzoo dialogue train --p4g",
+               lambda path: ["dialogue", "train", "--p4g", path, "--out", "{out}"], cli=True),
+    EntryPoint("dialogue", "weights", "StrategyClassifier(pretrained=path)",
+               lambda path: __import__("hgzoo.dialogue", fromlist=["x"]).StrategyClassifier(
+                   num_layers=2, feature_dim=8, pretrained=path)),
 ]
 
 CASES = [(entry, bad) for entry in ENTRY_POINTS for bad in BAD_INPUTS[entry.kind]]
