@@ -38,7 +38,11 @@ class RelationCrossEntropy(keras.losses.Loss):
     """Softmax cross-entropy over classes for models that output sigmoid scores.
 
     The scores' logits log(s / (1 - s)) are the relation network's own
-    outputs, so this is cross-entropy over the relation logits.
+    outputs, so this is cross-entropy over the relation logits. Targets are
+    normalised to sum to 1 over the classes: soft targets (ARL's relative
+    ones) may sum to more, and TensorFlow's softmax cross-entropy gradient
+    (softmax − target) is right only for a distribution; unnormalised, it
+    pushes every logit up until the scores saturate at 1.
 
     Example:
 
@@ -55,7 +59,9 @@ class RelationCrossEntropy(keras.losses.Loss):
     def call(self, y_true, y_pred):
         s = ops.clip(ops.cast(y_pred, "float32"), self.epsilon, 1.0 - self.epsilon)
         logits = ops.log(s) - ops.log(1.0 - s)
-        return keras.losses.categorical_crossentropy(ops.cast(y_true, "float32"), logits, from_logits=True)
+        y = ops.cast(y_true, "float32")
+        y = y / ops.maximum(ops.sum(y, axis=-1, keepdims=True), self.epsilon)
+        return keras.losses.categorical_crossentropy(y, logits, from_logits=True)
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}

@@ -138,6 +138,21 @@ def test_invalid_arguments():
         SoSN(power_norm="gamma", strength=2.0)
 
 
+def test_cross_entropy_takes_soft_targets_as_a_distribution():
+    # ARL's soft targets sum to more than 1; unnormalised, TensorFlow's gradient pushed every score to 1.
+    scores = keras.Variable(np.array([[[0.6, 0.5, 0.55]]], np.float32))
+    soft = np.array([[[1.0, 0.25, 0.0]]], np.float32)
+    loss = RelationCrossEntropy()
+    assert float(loss(soft, scores)) == pytest.approx(float(loss(soft / 1.25, scores)), rel=1e-6)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        logits = tf.Variable(np.log(scores.numpy() / (1 - scores.numpy())))
+        with tf.GradientTape() as tape:
+            value = loss(soft, tf.sigmoid(logits))
+        assert abs(float(tf.reduce_sum(tape.gradient(value, logits)))) < 1e-6  # no net push on all classes
+
+
 def test_cross_entropy_matches_softmax_of_relation_logits():
     scores = np.array([[[0.9, 0.2, 0.4]]], np.float32)
     logits = np.log(scores / (1 - scores))
