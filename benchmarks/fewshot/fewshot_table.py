@@ -159,7 +159,7 @@ def build(data, arch, config, arl, loss=None):
         model = hgzoo.fewshot.ARL(base, class_embeddings=data.embeddings(), **arl)
         sampler = EpisodeSampler(*sampler_args, seed=0, class_ids=True)
     optimizer = keras.optimizers.Adam(1e-3)
-    if isinstance(model, hgzoo.fewshot.SalNet):
+    if isinstance(getattr(model, "base", model), hgzoo.fewshot.SalNet):  # SalNet, or ARL around it
         from hgzoo.fewshot.clipping import ModuleClippedAdam
 
         optimizer = ModuleClippedAdam(1e-3)  # SalNet's own per-network clipping (no TriR teacher)

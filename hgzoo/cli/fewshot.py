@@ -162,6 +162,9 @@ def _training_setup(args, fixed):
     pool = _pool(args, model.channels)
     if not arl:
         return model, EpisodeSampler(pool, args.way, args.shot, args.queries, seed=args.seed)
+    if isinstance(model, hgzoo.fewshot.SalNet) and args.absolute_weight:
+        raise ValueError("ARL's absolute heads need one per-image feature layer and SalNet fuses two encoders: "
+                         "pass --absolute-weight 0 (the relative part only)")
     weights = {"absolute_weight": args.absolute_weight}
     if args.unsupervised:
         if args.class_embeddings:
@@ -186,13 +189,17 @@ def train(args):
     fixed = {"n_way": args.way} if keras.backend.backend() == "jax" else {}
     model, sampler = _training_setup(args, fixed)
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, args.epochs * args.steps_per_epoch)
+    if args.teacher and not isinstance(model, hgzoo.fewshot.SalNet):
+        raise ValueError(f"--teacher is for SalNet (TriR); {args.model} is a {type(model).__name__}")
     if isinstance(model, hgzoo.fewshot.SalNet):  # per-network gradient clipping, TriR with a frozen teacher
         from hgzoo.fewshot.clipping import ModuleClippedAdam
 
         teacher = hgzoo.create_model(args.teacher, pretrained=True, **fixed) if args.teacher else None
         model.compile(optimizer=ModuleClippedAdam(schedule), teacher=teacher)
-    elif args.teacher:
-        raise ValueError(f"--teacher is for SalNet (TriR); {args.model} is a {type(model).__name__}")
+    elif isinstance(getattr(model, "base", None), hgzoo.fewshot.SalNet):  # ARL around SalNet: its clipping too
+        from hgzoo.fewshot.clipping import ModuleClippedAdam
+
+        model.compile(optimizer=ModuleClippedAdam(schedule))
     else:
         model.compile(optimizer=keras.optimizers.Adam(schedule))
     fit_resumable(model, sampler.dataset(batch_size=args.batch_size), args.out, epochs=args.epochs,

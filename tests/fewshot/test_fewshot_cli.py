@@ -172,3 +172,5 @@ def test_training_options_are_checked(class_folder, tmp_path, capsys):
     assert main(["fewshot", "train", "--model", "sosn", "--config", "[1]", "--data", str(class_folder),
                  "--out", str(tmp_path / "d")]) == 2
     assert "--config must be a JSON object" in capsys.readouterr().err
+    assert main(train_args("arl", class_folder, tmp_path / "e", TINY["salnet"], "--base", "salnet")) == 2
+    assert "pass --absolute-weight 0" in capsys.readouterr().err
