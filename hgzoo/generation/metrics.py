@@ -5,8 +5,8 @@ For each generated image, requested layout and reference descriptors:
 * **detection**: does dlib's HOG detector find a face in the frame
   (upsampled ``upsample`` times: 3 lets it see faces from about 10 px of a
   64-px frame, at the cost of false negatives on blurry faces; on real
-  composed 64×64 scenes it finds about two thirds of close-up faces and a
-  sixth of faces at scale 0.3, measured on the training faces).
+  composed 64×64 scenes it finds about 70 % of close-up faces and a third
+  of faces at scale 0.3, measured on the training faces).
 * **identity distance on the detected face**: dlib's 128-d descriptor of
   the largest detected face against the references (mean Euclidean
   distance over them; "same person" below

@@ -65,9 +65,9 @@ def test_face_metrics_on_real_composed_scenes(identities):
     # the known crop keeps the person at close-up; at 0.3 of 64 px (a 14-px face) even the real face drifts
     # towards dlib's threshold, but another identity stays farther
     assert own["crop_distance"][0] < 0.6 and np.all(other["crop_distance"] > own["crop_distance"])
-    if own["detected"][0]:
-        assert own["size_error"][0] < 0.3 and own["position_error"][0] < 0.1
+    assert own["detected"][0], "dlib should find this close-up face"
+    assert own["size_error"][0] < 0.3 and own["position_error"][0] < 0.1
     summary = FaceMetrics.summary(own)
-    assert summary["crop same-person rate"] >= 0.5 and 0.0 <= summary["detection rate"] <= 1.0
+    assert summary["crop same-person rate"] >= 0.5 and summary["detection rate"] >= 0.5
     with pytest.raises(InvalidConfigError, match="inside the frame"):
         metrics.measure(scenes[:1], [[0.5, 0.9, 0.5]], descriptors[:1])
