@@ -139,8 +139,8 @@ class OptimizationAgent:
             how = "unparsed"
         self.counts[how] += 1
         advice = _ADVICE.search(reply)
-        return {"score": int(match.group(1)) if match else None,
-                "advice": (advice.group(1) if advice else reply).strip().splitlines()[0] if reply.strip() else ""}
+        lines = (advice.group(1) if advice else reply).strip().splitlines()  # "ADVICE:" may be left empty
+        return {"score": int(match.group(1)) if match else None, "advice": lines[0] if lines else ""}
 
     def needs_refining(self, evaluation):
         return evaluation["score"] is None or evaluation["score"] < self.threshold

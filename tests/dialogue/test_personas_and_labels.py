@@ -62,6 +62,11 @@ def test_optimizer_score_fallback():
     assert agent.counts == {"fallback": 1, "unparsed": 1}
 
 
+def test_optimizer_empty_advice_is_empty_not_a_crash():
+    agent = OptimizationAgent(ScriptedBackend(["SCORE: 4\nADVICE:\n"]))
+    assert agent.evaluate([{"speaker": "persuader", "text": "hi"}]) == {"score": 4, "advice": ""}
+
+
 def test_transition_matrix_and_entropies():
     paths = [["curious", "interested", "agreeing"], ["curious", "skeptical", "dismissive"],
              ["curious", "interested", "agreeing"]]
