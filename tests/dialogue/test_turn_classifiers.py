@@ -71,6 +71,15 @@ def test_attitude_examples_carry_the_previous_state():
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TensorFlow")
+def test_an_empty_user_turn_still_moves_the_previous_state_on():
+    turns = [{"speaker": "user", "text": "Why?", "attitude": "skeptical"},
+             {"speaker": "user", "text": " ", "attitude": "curious"},
+             {"speaker": "user", "text": "OK, I give.", "attitude": "agreeing"}]
+    examples = turn_examples([{"index": 0, "turns": turns}], "attitude")
+    assert examples.texts == ["Why?", "OK, I give."]
+    assert examples.class_names[int(examples.previous[1].argmax())] == "curious"
+
+
 def test_export_for_serving():
     model = AttitudeTracker(**SMALL)
     previous = np.eye(17, dtype="float32")[[16, 2]]

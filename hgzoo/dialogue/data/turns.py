@@ -14,7 +14,13 @@ TASKS = ("strategy", "attitude")
 class TurnExamples:
     """Texts, integer labels and label names of one task; ``previous`` (attitude only) is the one-hot of
     the previous state, the last column meaning the dialogue's first user turn; ``dialogues`` names
-    each example's dialogue, for splits that keep a dialogue on one side."""
+    each example's dialogue, for splits that keep a dialogue on one side.
+
+    >>> import numpy as np
+    >>> ex = TurnExamples(["Hi!", "Please give $1"], np.array([0, 1]), ["greeting", "ask"], [0, 0])
+    >>> len(ex), ex.class_names[ex.labels[1]]
+    (2, 'ask')
+    """
 
     texts: list
     labels: np.ndarray
@@ -51,13 +57,13 @@ def turn_examples(records, task="strategy"):
                 continue
             if label not in index:
                 raise InvalidTextDataError(f"dialogue {record.get('index')}: label {label!r} is not one of {names}")
+            before, state = state, label  # an empty turn still moves the dialogue's state on
             if not str(turn["text"]).strip():
                 continue  # an empty generated turn has nothing to learn from
             texts.append(str(turn["text"]))
             labels.append(index[label])
             dialogues.append(record.get("index"))
-            previous.append(len(names) if state is None else index[state])
-            state = label
+            previous.append(len(names) if before is None else index[before])
     if not texts:
         raise InvalidTextDataError(f"no {task} examples in {len(records)} records")
     one_hot = np.eye(len(names) + 1, dtype="float32")[previous] if task == "attitude" else None
