@@ -4,21 +4,32 @@ Each record is written as a single line with one ``write`` followed by a
 flush and fsync, so a kill leaves at most one half-written *last* line. On
 reading, that unterminated tail is cut off (and counted); any other line that
 is not a complete record is *corrupt*: refused by default with its line
-number, or skipped and counted with ``on_corrupt="skip"``, in which case its
-dialogue index is simply generated again. Either way no dialogue is lost or
+number, or skipped and counted with ``on_corrupt="skip"``, in which case the
+simulator rewrites the file without it and generates its dialogue again. Either way no dialogue is lost or
 present twice.
 """
 
 import json
 import os
+import pathlib
 
 from hgzoo.errors import ResumeError
+from hgzoo.files import replace_atomically
 
 REQUIRED = ("index", "run", "persona", "scenario", "turns", "outcome")
 
 
 class CorpusReadout:
-    """What :func:`read_corpus` found: the good records and what it cut or skipped."""
+    """What :func:`read_corpus` found: the good records, the numbers of the corrupt lines it skipped,
+    and whether it cut a half-written last line.
+
+    >>> import os, pathlib, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.jsonl")
+    >>> _ = pathlib.Path(path).write_text("{not json\\n")
+    >>> found = read_corpus(path, on_corrupt="skip")
+    >>> found.records, found.corrupt_lines, found.truncated_tail
+    ([], [1], False)
+    """
 
     def __init__(self, records, corrupt_lines, truncated_tail):
         self.records, self.corrupt_lines, self.truncated_tail = records, corrupt_lines, truncated_tail
@@ -75,9 +86,19 @@ def read_corpus(path, on_corrupt="refuse", repair=False):
     return CorpusReadout(records, corrupt, truncated)
 
 
+def _line(record):
+    return json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def rewrite_corpus(path, records):
+    """Replace ``path`` atomically with ``records`` only (drops skipped corrupt lines for good)."""
+    replace_atomically(path, lambda tmp: pathlib.Path(tmp).write_text("".join(map(_line, records)),
+                                                                      encoding="utf-8"), suffix=".jsonl")
+
+
 def append_record(path, record):
     """Append one record as one line, flushed and synced, so it is either whole or a cut tail."""
-    line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    line = _line(record)
     with open(path, "a", encoding="utf-8") as f:
         f.write(line)
         f.flush()

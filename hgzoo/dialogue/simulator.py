@@ -5,13 +5,14 @@ import dataclasses
 import hashlib
 import json
 import os
+import pathlib
 import random
 import time
 
 from hgzoo.dialogue.agents import DEFAULT_INSTRUCTIONS, DialogAgent, OptimizationAgent, UserAgent
 from hgzoo.dialogue.attitude import ChainOfAttitude
 from hgzoo.dialogue.backends import GenerationParams
-from hgzoo.dialogue.corpus import append_record, read_corpus
+from hgzoo.dialogue.corpus import append_record, read_corpus, rewrite_corpus
 from hgzoo.dialogue.data.packaged import packaged_json
 from hgzoo.dialogue.diversity import diversity_report
 from hgzoo.dialogue.taxonomy import ATTITUDE_STATES, PERSUADED_STATES, STRATEGIES
@@ -32,6 +33,11 @@ class Scenario:
     persuader_role: str
     persuadee_context: str
     max_turns: int = 6
+
+    def __post_init__(self):
+        if not isinstance(self.max_turns, int) or self.max_turns < 1:
+            raise InvalidConfigError(f"scenario {self.name!r}: max_turns must be a positive integer, "
+                                     f"got {self.max_turns!r}")
 
     @classmethod
     def default(cls):
@@ -54,10 +60,10 @@ class Scenario:
         if unknown or missing:
             raise InvalidConfigError(f"{path}: unknown scenario field(s) {unknown}, missing {missing}; "
                                      f"allowed: {fields}")
-        scenario = cls(**data)
-        if int(scenario.max_turns) < 1:
-            raise InvalidConfigError(f"{path}: max_turns must be positive, got {scenario.max_turns}")
-        return scenario
+        try:
+            return cls(**data)
+        except InvalidConfigError as e:
+            raise InvalidConfigError(f"{path}: {e}") from None
 
 
 def _progbar(n):
@@ -115,6 +121,7 @@ class Simulator:
         self.scenario = scenario or Scenario.default()
         self.refine, self.seed = bool(refine), int(seed)
         self.params = params
+        self.instructions = instructions  # the starting ones; refining changes self.dialog.instructions
         self.dialog = DialogAgent(self.scenario, backends["dialog"], strategies=strategies, instructions=instructions,
                                   **_params(params, "dialog"))
         self.tracker = ChainOfAttitude(backends["attitude"], **_params(params, "attitude"))
@@ -125,7 +132,8 @@ class Simulator:
 
     def run_id(self):
         """A fingerprint of what shapes the corpus; resuming with different settings is refused."""
-        key = {"scenario": dataclasses.asdict(self.scenario), "personas": [p.id for p in self.personas],
+        key = {"scenario": dataclasses.asdict(self.scenario), "personas": [p.to_json() for p in self.personas],
+               "instructions": self.instructions,
                "refine": self.refine, "seed": self.seed, "strategies": list(self.dialog.strategies),
                "backends": {k: b.describe() for k, b in sorted(self.backends.items())},
                "params": {k: dataclasses.asdict(v) for k, v in sorted(self.params.items())}}
@@ -156,11 +164,13 @@ class Simulator:
                   "outcome": "persuaded" if state in PERSUADED_STATES else "not_persuaded",
                   "instructions": self.dialog.instructions}
         if self.optimizer is not None:
+            parses = collections.Counter(self.optimizer.counts)
             evaluation = self.optimizer.evaluate(turns, seed=base + 998)
             record["evaluation"] = evaluation
             if self.optimizer.needs_refining(evaluation):
                 self.dialog.instructions = self.optimizer.refine(self.dialog.instructions, evaluation, seed=base + 999)
             record["next_instructions"] = self.dialog.instructions
+            record["optimizer_parses"] = dict(self.optimizer.counts - parses)
         record["attitude_labels"] = dict(self.tracker.counts - labels)
         record["seconds"] = round(time.perf_counter() - start, 3)
         record["tokens"] = self._tokens() - tokens
@@ -188,6 +198,10 @@ class Simulator:
             raise ResumeError(f"{path} holds dialogues {other[:5]} from a run with other settings (scenario, "
                               "personas, refine, seed, strategies, backend or generation parameters): resume "
                               "with the same settings or write a new corpus")
+        if found.corrupt_lines:  # drop them for good, or every later default (refusing) read stops on them
+            rewrite_corpus(path, found.records)
+            print(f"{path}: dropped {len(found.corrupt_lines)} corrupt line(s) {found.corrupt_lines}; "
+                  "their dialogues are generated again")
         done = {r["index"] for r in found.records}
         if self.refine and found.records:
             last = max(found.records, key=lambda r: r["index"])
@@ -205,7 +219,7 @@ class Simulator:
         summary.update({"corpus": path, "generated_now": len(todo), "resumed_from": len(done),
                         "corrupt_lines_skipped": found.corrupt_lines, "half_written_tail_removed": found.truncated_tail})
         replace_atomically(path + ".summary.json",
-                           lambda tmp: open(tmp, "w").write(json.dumps(summary, indent=1) + "\n"), suffix=".json")
+                           lambda tmp: pathlib.Path(tmp).write_text(json.dumps(summary, indent=1) + "\n"), suffix=".json")
         return summary
 
     def summary(self, records):
@@ -215,7 +229,8 @@ class Simulator:
         report["attitude_labels"] = dict(sum((collections.Counter(r.get("attitude_labels", {})) for r in records),
                                              collections.Counter()))
         if self.optimizer is not None:
-            report["optimizer_parses"] = dict(self.optimizer.counts)
+            report["optimizer_parses"] = dict(sum((collections.Counter(r.get("optimizer_parses", {}))
+                                                  for r in records), collections.Counter()))
         seconds = sum(r.get("seconds", 0.0) for r in records)
         tokens = sum(r.get("tokens", 0) for r in records)
         report["seconds_per_dialogue"] = seconds / len(records) if records else 0.0

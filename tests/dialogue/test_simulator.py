@@ -97,6 +97,8 @@ def test_corrupt_line_is_refused_or_counted_and_skipped(tmp_path):
     summary = simulator().simulate(path, 3, progress=False, on_corrupt="skip")
     assert summary["corrupt_lines_skipped"] == [2] and summary["generated_now"] == 1
     assert sorted(r["index"] for r in read_corpus(path, on_corrupt="skip").records) == [0, 1, 2]
+    # The corrupt line is gone from the file, so a default (refusing) read sees every dialogue once.
+    assert sorted(r["index"] for r in read_corpus(path).records) == [0, 1, 2]
 
 
 def test_resuming_with_other_settings_is_refused(tmp_path):
@@ -104,6 +106,20 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     simulator().simulate(path, 1, progress=False)
     with pytest.raises(ResumeError, match="other settings"):
         simulator(seed=1).simulate(path, 2, progress=False)
+
+
+def test_run_id_covers_persona_descriptions_and_instructions():
+    base = simulator().run_id()
+    assert simulator(instructions="Be brief.").run_id() != base
+    edited = [PERSONAS[0].__class__(PERSONAS[0].id, "someone else entirely"), *PERSONAS[1:]]
+    assert Simulator(ScriptedBackend(reply), edited, Scenario.default()).run_id() != base
+
+
+def test_optimizer_parses_are_summed_over_a_resumed_corpus(tmp_path):
+    path = tmp_path / "c.jsonl"
+    simulator(refine=True).simulate(path, 2, progress=False)
+    summary = simulator(refine=True).simulate(path, 3, progress=False)
+    assert summary["optimizer_parses"]["strict"] == 3
 
 
 def test_refine_loop_rewrites_instructions_and_resumes_them(tmp_path):
@@ -125,3 +141,5 @@ def test_without_personas_and_bad_scenarios(tmp_path):
                                                  "persuadee_context": "c", "mood": "sunny"}))
     with pytest.raises(InvalidConfigError, match=r"unknown scenario field\(s\) \['mood'\]"):
         Scenario.from_file(tmp_path / "s.json")
+    with pytest.raises(InvalidConfigError, match="max_turns must be a positive integer"):
+        Scenario("x", "g", "r", "c", max_turns=0)
