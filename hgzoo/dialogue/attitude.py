@@ -19,7 +19,7 @@ class ChainOfAttitude:
     the previous state (*unparsed*; ``"indifferent"`` before the first).
     Each outcome is counted in :attr:`counts`, so a corpus reports how often
     its labels came from the format the model was asked for. A backend that
-    can score given replies (``choose``, as :class:`TransformersBackend`)
+    can score given replies (``score_options``, as :class:`TransformersBackend`)
     is instead constrained to the 16 ``STATE: <name>`` lines outright, the
     likeliest one taken (counted as *constrained*; ``constrained=False``
     turns this off): SmolLM2-135M, asked to generate, mostly named several

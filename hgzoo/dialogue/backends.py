@@ -15,7 +15,16 @@ ROLES = ("system", "user", "assistant")
 
 
 class LLMBackendError(HgzooError, OSError):
-    """An LLM backend did not answer: unreachable, too slow, or refused, after its last retry."""
+    """An LLM backend did not answer: unreachable, too slow, or refused, after its last retry.
+
+    An ``OSError`` too, so callers that already handle I/O failures catch it.
+
+    >>> try:
+    ...     raise LLMBackendError("http://127.0.0.1:8000/v1 did not answer after 3 attempts")
+    ... except OSError as e:
+    ...     print(type(e).__name__, e)
+    LLMBackendError http://127.0.0.1:8000/v1 did not answer after 3 attempts
+    """
 
 
 class RetryableError(Exception):

@@ -71,7 +71,7 @@ class TransformersBackend(ChatBackend):
 
         options = [str(o) for o in options]
         if not options:
-            raise ValueError("choose() needs at least one option")
+            raise ValueError("score_options() needs at least one option")
         self._load()
         start = time.perf_counter()
         prompt = self._tokenizer.apply_chat_template(check_messages(messages), add_generation_prompt=True,
@@ -94,7 +94,7 @@ class TransformersBackend(ChatBackend):
                     if len(ids) > 1:
                         logits = self._model(input_ids=torch.tensor([ids[:-1]], device=self._device),
                                              **{self._cache_argument: cache}, use_cache=True).logits[0].float()
-                        logp += torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:])[:, None])[:, 0].tolist()
+                        logp += torch.log_softmax(logits, -1).gather(-1, torch.tensor(ids[1:], device=logits.device)[:, None])[:, 0].tolist()
                         cache.crop(-(len(ids) - 1))  # drop this option's tokens again
                     scores.append(sum(logp) / len(logp))
         finally:

@@ -32,7 +32,10 @@ def _rows(path):
     if str(path).lower().endswith((".xlsx", ".xlsm")):
         openpyxl = require("openpyxl", "dialogue")
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        rows = [[("" if v is None else v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        try:  # a read-only workbook keeps its file open until closed
+            rows = [[("" if v is None else v) for v in row] for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     else:
         with open(path, newline="", encoding="utf-8-sig") as f:
             rows = list(csv.reader(f))
