@@ -94,7 +94,7 @@ def simulate(args):
     from hgzoo.dialogue import GenerationParams, Scenario, Simulator, resolve_personas
 
     scenario = Scenario.from_file(args.scenario) if args.scenario else Scenario.default()
-    if args.max_turns:
+    if args.max_turns is not None:  # 0 is refused by Scenario, not ignored
         scenario = dataclasses.replace(scenario, max_turns=args.max_turns)
     turn = GenerationParams(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
     sim = Simulator(_backend(args), resolve_personas(args.personas), scenario, refine=args.refine, seed=args.seed,
@@ -128,7 +128,8 @@ def _inputs(x, examples):
 def _split(examples, fraction, seed):
     dialogues = sorted(set(map(str, examples.dialogues)))
     rng = np.random.default_rng(seed)
-    held = set(rng.permutation(dialogues)[:int(round(fraction * len(dialogues)))])
+    # At least one dialogue stays for training (turn_examples refuses a corpus without any).
+    held = set(rng.permutation(dialogues)[:min(int(round(fraction * len(dialogues))), len(dialogues) - 1)])
     val = np.array([str(d) in held for d in examples.dialogues])
     return ~val, val
 
@@ -196,6 +197,9 @@ def evaluate(args):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no trained model at {path}: give a run folder of 'hgzoo dialogue train'")
     model = keras.saving.load_model(path)
+    if not getattr(model, "encoder", None):
+        raise ValueError(f"{path} does not record the text backbone its features came from; train it with "
+                         "'hgzoo dialogue train' or build it with encoder=FeatureExtractor(...).config()")
     task = "attitude" if type(model).__name__ == "AttitudeTracker" else "strategy"
     examples = _examples(args, task)
     if list(examples.class_names) != list(model.class_names):

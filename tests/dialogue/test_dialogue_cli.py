@@ -3,10 +3,12 @@
 import csv
 import json
 
+import numpy as np
 import pytest
 
+from hgzoo.cli.dialogue import _split
 from hgzoo.cli.main import main
-from hgzoo.dialogue import read_corpus
+from hgzoo.dialogue import StrategyClassifier, TurnExamples, read_corpus
 
 REPLIES = ["Hello! Children in need could use your help.", "Why should I trust you?", "STATE: skeptical",
            "Even one dollar feeds a child for a day.", "OK, I will donate a dollar.", "STATE: agreeing"]
@@ -27,6 +29,46 @@ def test_simulate_resumes_and_reports(tmp_path, capsys):
     bad.write_text(json.dumps([{"id": "x", "description": "y", "age": 3}]))
     assert main(args[:3] + [str(bad)] + args[4:]) != 0
     assert "unknown field(s) ['age']" in capsys.readouterr().err
+
+
+def test_simulate_refuses_zero_max_turns(tmp_path, capsys):
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(REPLIES))
+    assert main(["dialogue", "simulate", "--personas", "leo-INTJ", "--n", "1", "-o", str(tmp_path / "c.jsonl"),
+                 "--backend", f"scripted:{replies}", "--max-turns", "0"]) != 0
+    assert "max_turns must be a positive integer" in capsys.readouterr().err
+
+
+def test_split_keeps_a_dialogue_for_training():
+    examples = TurnExamples(["a", "b", "c"], np.zeros(3, "int32"), ["x"], [0, 0, 1])
+    train, val = _split(examples, 0.8, seed=0)
+    assert train.any() and val.any()
+
+
+def test_evaluate_refuses_a_model_without_its_encoder(tmp_path, capsys):
+    model = StrategyClassifier(num_layers=2, feature_dim=8, projection_dim=8, hidden_units=(8,))
+    model(np.zeros((1, 2, 8), "float32"))
+    model.save(tmp_path / "model.keras")
+    (tmp_path / "c.jsonl").write_text("")
+    assert main(["dialogue", "evaluate", "--model", str(tmp_path), "--corpus", str(tmp_path / "c.jsonl")]) != 0
+    assert "does not record the text backbone" in capsys.readouterr().err
+
+
+def test_train_and_evaluate_attitude_tracker(tmp_path):
+    pytest.importorskip("transformers")
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(REPLIES))
+    corpus = tmp_path / "corpus.jsonl"
+    assert main(["dialogue", "simulate", "--personas", "all", "--n", "4", "-o", str(corpus), "--backend",
+                 f"scripted:{replies}", "--max-turns", "2"]) == 0
+    out, cache = tmp_path / "run", str(tmp_path / "cache")
+    assert main(["dialogue", "train", "--corpus", str(corpus), "--task", "attitude", "--out", str(out),
+                 "--epochs", "1", "--cache-dir", cache]) == 0
+    assert json.loads((out / "metrics.json").read_text())["task"] == "attitude"
+    scores = tmp_path / "scores.json"
+    assert main(["dialogue", "evaluate", "--model", str(out), "--corpus", str(corpus), "--output", str(scores),
+                 "--cache-dir", cache]) == 0
+    assert json.loads(scores.read_text())["task"] == "attitude"
 
 
 def test_train_on_corpus_then_evaluate_on_persuasion_for_good(tmp_path, capsys):
