@@ -70,7 +70,6 @@ def test_attitude_examples_carry_the_previous_state():
         turn_examples([{"index": 0, "turns": [{"speaker": "user", "text": "x", "attitude": "ecstatic"}]}], "attitude")
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TensorFlow")
 def test_an_empty_user_turn_still_moves_the_previous_state_on():
     turns = [{"speaker": "user", "text": "Why?", "attitude": "skeptical"},
              {"speaker": "user", "text": " ", "attitude": "curious"},
@@ -80,6 +79,7 @@ def test_an_empty_user_turn_still_moves_the_previous_state_on():
     assert examples.class_names[int(examples.previous[1].argmax())] == "curious"
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel export needs TensorFlow")
 def test_export_for_serving():
     model = AttitudeTracker(**SMALL)
     previous = np.eye(17, dtype="float32")[[16, 2]]
