@@ -9,8 +9,16 @@ family kept as ``class_names``.
 from keras import ops
 
 from hgzoo.dialogue.taxonomy import ATTITUDE_STATES, NON_STRATEGY, STRATEGIES
+from hgzoo.models.search_space import Float, Int
 from hgzoo.registry import register_model
 from hgzoo.text import LLMEmbed
+
+# LLMEmbed's space around these heads' narrower defaults (projection 128).
+NARROW_SEARCH_SPACE = {
+    "sigma": Float(1e-3, 1.0, sampling="log"),
+    "dropout": Float(0.1, 0.6),
+    "projection_dim": Int(64, 256, step=64),
+}
 
 
 @register_model(task="dialogue", name="strategy_classifier")
@@ -33,12 +41,15 @@ class StrategyClassifier(LLMEmbed):
     (3, 11)
     """
 
+    search_space = NARROW_SEARCH_SPACE
+
     def __init__(self, num_classes=None, class_names=None, num_layers=5, feature_dim=384, projection_dim=128,
-                 hidden_units=(128, 64), dropout=0.3, standardize=True, name="strategy_classifier", **kwargs):
+                 hidden_units=(128, 64), dropout=0.3, sigma=0.01, standardize=True, name="strategy_classifier",
+                 **kwargs):
         class_names = list(class_names or (NON_STRATEGY, *STRATEGIES))
         super().__init__(num_classes=num_classes or len(class_names), class_names=class_names, num_layers=num_layers,
                          feature_dim=feature_dim, projection_dim=projection_dim, hidden_units=hidden_units,
-                         dropout=dropout, standardize=standardize, name=name, **kwargs)
+                         dropout=dropout, sigma=sigma, standardize=standardize, name=name, **kwargs)
 
 
 @register_model(task="dialogue", name="attitude_tracker")
@@ -59,14 +70,16 @@ class AttitudeTracker(LLMEmbed):
     (3, 16)
     """
 
+    search_space = NARROW_SEARCH_SPACE
+
     def __init__(self, num_classes=None, class_names=None, num_layers=5, feature_dim=384, extra_dims=None,
-                 projection_dim=128, hidden_units=(128, 64), dropout=0.3, standardize=True, name="attitude_tracker",
-                 **kwargs):
+                 projection_dim=128, hidden_units=(128, 64), dropout=0.3, sigma=0.01, standardize=True,
+                 name="attitude_tracker", **kwargs):
         class_names = list(class_names or ATTITUDE_STATES)
         num_classes = num_classes or len(class_names)
         super().__init__(num_classes=num_classes, class_names=class_names, num_layers=num_layers,
                          feature_dim=feature_dim, extra_dims=extra_dims or (num_classes + 1,),
-                         projection_dim=projection_dim, hidden_units=hidden_units, dropout=dropout,
+                         projection_dim=projection_dim, hidden_units=hidden_units, dropout=dropout, sigma=sigma,
                          standardize=standardize, name=name, **kwargs)
 
     def serving_signature(self, input_dtype="float32"):
