@@ -9,12 +9,12 @@ import pytest
 from hgzoo.config import require
 from hgzoo.errors import MissingExtraError
 
-# Runs where keras_tuner and tensorflow_datasets cannot be imported (None in sys.modules), as after
-# a core-only install.
+# Runs where no extra's package can be imported (None in sys.modules), as after a core-only install.
 WITHOUT_EXTRAS = r"""
 import sys
-sys.modules["keras_tuner"] = None
-sys.modules["tensorflow_datasets"] = None
+for name in ("keras_tuner", "tensorflow_datasets", "scipy", "sklearn", "torch", "transformers", "dlib",
+             "face_recognition_models", "keras_hub", "av", "skimage", "openpyxl", "mlxtend", "gguf"):
+    sys.modules[name] = None
 import numpy as np
 import hgzoo
 from hgzoo.errors import MissingExtraError

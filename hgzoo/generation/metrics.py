@@ -41,7 +41,6 @@ Example:
 """
 
 import numpy as np
-import scipy.linalg
 
 from hgzoo.generation.data.faces import face_crop
 from hgzoo.generation.data.scenes import face_box
@@ -75,10 +74,12 @@ def frechet_distance(a, b):
         raise ValueError(f"frechet_distance needs two (N >= 2, D) feature sets, got {a.shape} and {b.shape}")
     mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    root = scipy.linalg.sqrtm(cov_a @ cov_b)
-    root = root.real  # rounding leaves a tiny imaginary part
-    # the square root's rounding can leave the distance of equal sets a hair below zero
-    return max(float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * root)), 0.0)
+    # Tr sqrt(Σa Σb) = Σ sqrt(eigenvalues of Σa^½ Σb Σa^½), a symmetric PSD matrix: numpy's eigh, no sqrtm.
+    w, u = np.linalg.eigh(cov_a)
+    half = (u * np.sqrt(np.clip(w, 0.0, None))) @ u.T
+    trace_root = np.sum(np.sqrt(np.clip(np.linalg.eigvalsh(half @ cov_b @ half), 0.0, None)))
+    # rounding can leave the distance of equal sets a hair below zero
+    return max(float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_root), 0.0)
 
 
 class FaceMetrics:
