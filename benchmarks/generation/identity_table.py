@@ -32,23 +32,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from _report import RESULTS, write  # noqa: E402
 
 from hgzoo.data.images import quantise, write_image  # noqa: E402
-from hgzoo.generation import (  # noqa: E402
-    DualLineInference,
-    IdentityAdaptiveFusion,
-    IdentityAggregationPrepending,
-    sample,
-)
+from hgzoo.generation import PLUGIN_SETS, sample  # noqa: E402
 from hgzoo.generation.data import compose, random_layouts  # noqa: E402
 from hgzoo.generation.data.faces import other_member_references  # noqa: E402
 from hgzoo.generation.metrics import FaceMetrics, frechet_distance  # noqa: E402
 
-CONFIGS = {
-    "baseline (CFG)": [],
-    "+DLI": [DualLineInference],
-    "+IdAF": [IdentityAdaptiveFusion],
-    "+IdAP": [IdentityAggregationPrepending],
-    "+DLI +IdAF +IdAP": [DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending],
-}
 SCALES = {"close-up": 1.0, "small": 0.3}
 COLUMNS = ["scale", "images", "detection rate", "detected distance", "detected same-person rate", "crop distance",
            "crop same-person rate", "size error", "position error", "Fréchet (dlib)", "wall s / image"]
@@ -113,7 +101,7 @@ def main():
                         metrics.measure(real, layouts, other), real_crops))
         pictures.setdefault("reference (a member)", []).extend(faces[targets[:GRID_COLUMNS] + 1])
         pictures.setdefault("real target scene", []).extend(real[:GRID_COLUMNS])
-        for label, classes in CONFIGS.items():
+        for label, classes in PLUGIN_SETS.items():
             start = time.perf_counter()
             images = sample(model, references[targets], layouts, backgrounds, steps=args.steps,
                             guidance=args.guidance, plugins=[cls() for cls in classes], seed=args.seed)

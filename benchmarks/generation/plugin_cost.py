@@ -20,23 +20,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from _report import median_seconds, write
 
-from hgzoo.generation import (
-    DualLineInference,
-    GuidancePlan,
-    IDDiffusion,
-    IdentityAdaptiveFusion,
-    IdentityAggregationPrepending,
-    sample,
-)
+from hgzoo.generation import PLUGIN_SETS, GuidancePlan, IDDiffusion, sample
 from hgzoo.generation.hooks import apply_plugins
 
-CONFIGS = {
-    "baseline (CFG)": [],
-    "+DLI": [DualLineInference],
-    "+IdAF": [IdentityAdaptiveFusion],
-    "+IdAP": [IdentityAggregationPrepending],
-    "+DLI +IdAF +IdAP": [DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending],
-}
 COLUMNS = ["plug-ins", "denoiser calls / step", "wall s / image", "× baseline"]
 
 
@@ -54,7 +40,7 @@ def main():
     layout = np.tile([[0.3, 0.3, 0.7]], (args.batch, 1))
     background = np.arange(args.batch) % model.num_backgrounds
     rows, baseline = [], None
-    for label, classes in CONFIGS.items():
+    for label, classes in PLUGIN_SETS.items():
         plugins = [cls() for cls in classes]
         calls = len(apply_plugins(plugins, GuidancePlan(), None)[0].lines())
         seconds = median_seconds(lambda p=plugins: sample(model, refs, layout, background, steps=args.steps,

@@ -34,13 +34,19 @@ from hgzoo.generation.hooks import GuidancePlan, PlugIn, combine
 from hgzoo.generation.id_diffusion import IDDiffusion
 from hgzoo.generation.identity import SAME_PERSON_THRESHOLD, DlibIdentity, identity_distance
 from hgzoo.generation.metrics import FaceMetrics, frechet_distance
-from hgzoo.generation.plugins import DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending
+from hgzoo.generation.plugins import (
+    PLUGIN_SETS,
+    DualLineInference,
+    IdentityAdaptiveFusion,
+    IdentityAggregationPrepending,
+)
 from hgzoo.generation.sampler import check_layout, sample
 from hgzoo.generation.schedule import NoiseSchedule
 from hgzoo.generation.sd3 import FlowMatchSchedule, SD3Denoiser
 from hgzoo.generation.training import NoisedScenes
 
 __all__ = [
+    "PLUGIN_SETS",
     "SAME_PERSON_THRESHOLD",
     "DlibIdentity",
     "DualLineInference",

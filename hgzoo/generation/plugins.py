@@ -189,3 +189,13 @@ class IdentityAggregationPrepending(PlugIn):
         ones = ops.ones((ops.shape(identity_mask)[0], slots), identity_mask.dtype)
         identity_mask = ops.concatenate([identity_mask[:, :start], ones, identity_mask[:, stop:]], axis=1)
         return context, identity_mask
+
+
+# The plug-in sets BeyondFacial's ablation compares (benchmarks use these, so their rows agree).
+PLUGIN_SETS = {
+    "baseline (CFG)": (),
+    "+DLI": (DualLineInference,),
+    "+IdAF": (IdentityAdaptiveFusion,),
+    "+IdAP": (IdentityAggregationPrepending,),
+    "+DLI +IdAF +IdAP": (DualLineInference, IdentityAdaptiveFusion, IdentityAggregationPrepending),
+}
