@@ -87,7 +87,7 @@ def main():
     targets = np.array([np.flatnonzero(labels == i)[0] for i in range(labels.max() + 1)])[:args.identities]
     count = len(targets)
     metrics = FaceMetrics()
-    rows, pictures, picture_labels = [], {}, []
+    rows, pictures = [], {}
     for scale_name, scale in SCALES.items():
         layouts, backgrounds = scenes(scale, count, args.seed)
         rng = np.random.default_rng(args.seed)
