@@ -11,7 +11,6 @@ import time
 
 from hgzoo.dialogue.agents import DEFAULT_INSTRUCTIONS, DialogAgent, OptimizationAgent, UserAgent
 from hgzoo.dialogue.attitude import ChainOfAttitude
-from hgzoo.dialogue.backends import GenerationParams
 from hgzoo.dialogue.corpus import append_record, read_corpus, rewrite_corpus
 from hgzoo.dialogue.data.packaged import packaged_json
 from hgzoo.dialogue.diversity import diversity_report
@@ -94,7 +93,7 @@ class Simulator:
             "attitude", "optimizer"}`` of backends.
         personas: :class:`~hgzoo.dialogue.Persona` list (``[NO_PERSONA]`` for the ablation).
         scenario: a :class:`Scenario` (default: PersuasionForGood's).
-        params: optional per-agent :class:`GenerationParams`, same keys.
+        params: optional per-agent :class:`~hgzoo.dialogue.backends.GenerationParams`, same keys.
 
     >>> import tempfile, os
     >>> from hgzoo.dialogue import ScriptedBackend, persona
