@@ -8,7 +8,8 @@ Lake et al.'s 20 official runs (20-way 1-shot), on 600 held-out 5-way 1-shot
 and 600 5-way 5-shot episodes (5 queries per class, mean ± 95% CI; the same
 episodes for every row) and records its wall time, training episodes and
 parameters. ``--dataset cifar10`` gives the CIFAR-10 class-split proxy of
-``fewshot_cifar.py`` (5 training classes, 5 unseen test classes) instead.
+``fewshot_cifar.py`` (5 training classes, so 5-way training episodes; 5 unseen
+test classes) instead.
 
 Each (row, dataset) is one resumable unit: its training resumes after a kill
 (``fit_resumable`` in ``runs/fewshot_table/<dataset>/<row>``), and a finished
@@ -32,7 +33,6 @@ import sys
 import time
 
 import keras
-import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
 from _report import RESULTS, data_dir, provenance, write  # noqa: E402
@@ -85,6 +85,7 @@ class Omniglot:
     """Training characters (+ rotations), held-out characters, the 20 runs; 28×28 grey models."""
 
     name, config = "omniglot", {"image_size": [28, 28], "channels": 1}
+    episode = (10, 1, 3)  # training episodes: N-way, K-shot, queries per class
 
     def __init__(self):
         folder = data_dir("omniglot")
@@ -102,6 +103,7 @@ class Cifar10:
     """fewshot_cifar.py's split: 5 training classes (train images), 5 unseen test classes (test images)."""
 
     name, config = "cifar10", {"image_size": [32, 32], "channels": 3, "mean": 0.5, "std": 0.25}
+    episode = (5, 1, 3)  # five training classes: every training episode is 5-way
     runs = None
 
     def __init__(self):
@@ -149,7 +151,7 @@ def build(data, arch, config, arl, loss=None):
     """(compiled model, training episodes) for one row."""
     keras.utils.set_random_seed(0)  # the same initial weights for a row whenever it runs
     base = hgzoo.create_model(arch, **data.config, **config)
-    sampler_args = (data.train, 10, 1, 3)
+    sampler_args = (data.train, *data.episode)
     if arl is None:
         model, sampler = base, EpisodeSampler(*sampler_args, seed=0)
     elif arl.get("unsupervised"):
@@ -208,7 +210,9 @@ def write_table(dataset, rows, budget):
                "train_episodes", "train_seconds", "eval_seconds", "parameters"]
     if dataset != "omniglot":
         columns.remove("runs_20way_1shot")
-    notes = (f"Every row: {budget} s of training on this CPU (10-way 1-shot episodes, 3 queries per class, Adam "
+    n_way, k_shot, queries = DATASETS[dataset].episode
+    notes = (f"Every row: {budget} s of training on this CPU ({n_way}-way {k_shot}-shot episodes, {queries} queries "
+             "per class, Adam "
              "1e-3 constant, seed 0; train_episodes says how many that was), then the same evaluation episodes: "
              "accuracy % ± 95% CI; held-out: 600 episodes of 5 queries per class"
              + ("; 20 runs: Lake et al.'s 20-way 1-shot runs (400 queries)." if dataset == "omniglot" else ".")
