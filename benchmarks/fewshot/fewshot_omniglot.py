@@ -40,6 +40,7 @@ from hgzoo.training import fit_resumable  # noqa: E402
 HELD_OUT = 42  # background characters kept out of training for the 5-way evaluation
 SPLIT_SEED = 1  # the SoSN code shuffles Omniglot's characters with seed 1
 SELECTION_SEED, SELECTION_QUERIES = 7, 2  # held-out checkpoint selection: fixed episodes, queries per class
+AUGMENT = {"degrees": 10, "zoom": 0.15, "shift": 0.04}  # --augment: ±10°, ±15% scale, ±4% (4 px) shift
 PRESET_CONFIG = {"image_size": [28, 28], "channels": 1, "power_norm": "sigme", "strength": 100.0}
 
 
@@ -111,12 +112,38 @@ class HeldOutSelection(keras.callbacks.Callback):
         self._score(epoch + 1)
 
 
+def affine_views(seed):
+    """A tf.data map giving every training image its own random affine view (rotation, scale, shift).
+
+    Koch et al.'s one-shot Omniglot recipe (affine distortions of 105×105 characters); the empty
+    border is filled with 1.0, Omniglot's white background. Keras preprocessing layers run inside
+    tf.data whatever the backend.
+    """
+    warp = keras.Sequential([
+        keras.layers.RandomRotation(AUGMENT["degrees"] / 360, fill_mode="constant", fill_value=1.0, seed=seed),
+        keras.layers.RandomZoom(AUGMENT["zoom"], fill_mode="constant", fill_value=1.0, seed=seed + 1),
+        keras.layers.RandomTranslation(AUGMENT["shift"], AUGMENT["shift"], fill_mode="constant", fill_value=1.0,
+                                       seed=seed + 2),
+    ])
+
+    def views(images):
+        flat = keras.ops.reshape(images, (-1,) + tuple(images.shape[2:]))
+        return keras.ops.reshape(warp(flat, training=True), keras.ops.shape(images))
+
+    def apply(inputs, target):
+        return {**inputs, "support_images": views(inputs["support_images"]),
+                "query_images": views(inputs["query_images"])}, target
+
+    return apply
+
+
 def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, batch_size=1, lr=1e-3, seed=0,
-          runs=None, init_weights=None, select_episodes=0, verbose=2):
+          runs=None, init_weights=None, select_episodes=0, augment=False, verbose=2):
     """Adam with a cosine decay to 0 over all steps; ``fit_resumable`` continues after a kill.
 
     ``init_weights`` fine-tunes from a weights file (a resume still takes the run's own checkpoint);
-    ``select_episodes`` > 0 keeps the checkpoint best on that many held-out 20-way 1-shot episodes.
+    ``select_episodes`` > 0 keeps the checkpoint best on that many held-out 20-way 1-shot episodes;
+    ``augment`` trains on random affine views of the images (:func:`affine_views`).
     """
     train_pool, _ = pools()
     keras.utils.set_random_seed(seed)
@@ -125,6 +152,8 @@ def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, bat
         model.load_weights(init_weights)
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)))
     dataset = EpisodeSampler(train_pool, n_way, 1, queries, seed=seed).dataset(batch_size=batch_size)
+    if augment:
+        dataset = dataset.map(affine_views(seed))
     callbacks = [RunsAccuracy(runs)] if runs is not None else []
     if select_episodes:
         callbacks.insert(0, HeldOutSelection(out_dir, selection_episodes(select_episodes)))
@@ -169,12 +198,19 @@ def _recipe_training(run, settings, log, selection):
         command += f" --init-weights {settings['init_weights']}"
     if settings.get("select_episodes"):
         command += f" --select-episodes {settings['select_episodes']}"
+    if settings.get("augment"):
+        command += " --augment"
     text = f"""    {command}
     python benchmarks/fewshot/fewshot_omniglot.py publish --run {run} --version {{version}}
 - `SoSN(**{json.dumps(PRESET_CONFIG)})`: Conv-4, SigmE σ = 100 on M/tr(M); raw 105×105 images are
   resized inside the model with Lanczos, standardised with the SoSN code's Omniglot statistics.
 - {epochs} epochs × {steps} episodes of {n_way}-way 1-shot, {queries} queries per class, batch 1 episode; MSE to
   one-hot; Adam, cosine decay from {lr:g} to 0; seed 0; float32, TensorFlow backend."""
+    if settings.get("augment"):
+        text += f"""
+- **Affine views**: every training image is seen through a random rotation (±{AUGMENT['degrees']}°), scale
+  (±{100 * AUGMENT['zoom']:.0f}%) and shift (±{100 * AUGMENT['shift']:.0f}% of the side), white-filled (Koch et al.'s
+  distortions for one-shot Omniglot); evaluation images are not augmented."""
     if settings.get("init_weights"):
         text += f"""
 - **Fine-tuned**: training starts from `{settings['init_weights']}` (the previous version of this preset,
@@ -283,6 +319,7 @@ def main(argv=None):
     t.add_argument("--init-weights", help="fine-tune from this weights file (e.g. the v1 preset's)")
     t.add_argument("--select-episodes", type=int, default=0,
                    help="keep selected.weights.h5, best on this many held-out 20-way 1-shot episodes")
+    t.add_argument("--augment", action="store_true", help="train on random affine views of the images")
     e = sub.add_parser("evaluate", help="evaluate a weights file with the preset's architecture")
     e.add_argument("--weights", required=True)
     e.add_argument("--strength", type=float, default=PRESET_CONFIG["strength"])
@@ -298,7 +335,7 @@ def main(argv=None):
         config = {**PRESET_CONFIG, "strength": args.strength}
         runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
         settings = {"epochs": args.epochs, "steps_per_epoch": args.steps, "n_way": args.n_way, "queries": args.queries, "lr": args.lr,
-                    "init_weights": args.init_weights, "select_episodes": args.select_episodes}
+                    "init_weights": args.init_weights, "select_episodes": args.select_episodes, "augment": args.augment}
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "train_settings.json"), "w") as f:
             json.dump({**settings, "strength": args.strength}, f, indent=1)  # publish writes the recipe from these

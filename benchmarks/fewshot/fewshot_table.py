@@ -19,6 +19,7 @@ continues with the first row not yet measured.
     python benchmarks/fewshot/fewshot_table.py tune             # SM settings, chosen on held-out characters
     python benchmarks/fewshot/fewshot_table.py run              # every row, main rows first (resumes)
     python benchmarks/fewshot/fewshot_table.py run --rows sosn arl_sosn --dataset cifar10
+    python benchmarks/fewshot/fewshot_table.py run --rows sosn --again   # forget and re-measure rows
     python benchmarks/fewshot/fewshot_table.py missing          # the rows not measured yet
 
 Results: ``benchmarks/results/fewshot/fewshot_table[_cifar10].{json,md}`` and
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import sys
 import time
 
@@ -224,9 +226,14 @@ def write_table(dataset, rows, budget):
     write("fewshot", result_name(dataset), rows, columns, notes=notes)
 
 
-def run(dataset, names, budget):
+def run(dataset, names, budget, again=False):
+    """Measure ``names`` in order, skipping measured rows; ``again`` first forgets their results and runs."""
     data = DATASETS[dataset]()
     rows = measured_rows(dataset)
+    if again:
+        rows = [r for r in rows if r["row"] not in names]
+        for name in names:
+            shutil.rmtree(os.path.join(RUNS, dataset, name), ignore_errors=True)
     for name in names:
         if any(r["row"] == name for r in rows):
             continue
@@ -287,6 +294,8 @@ def main(argv=None):
     r.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS))
     r.add_argument("--dataset", choices=list(DATASETS), default="omniglot")
     r.add_argument("--budget", type=float, default=75.0, help="training seconds per row (default 75)")
+    r.add_argument("--again", action="store_true",
+                   help="re-measure --rows from scratch (e.g. after a fix, or on a machine that was busy)")
     t = sub.add_parser("tune", help="choose SM's loss and discriminator weight on held-out characters")
     t.add_argument("--budget", type=float, default=40.0)
     t.add_argument("--episodes", type=int, default=200)
@@ -294,7 +303,7 @@ def main(argv=None):
     m.add_argument("--dataset", choices=list(DATASETS), default="omniglot")
     args = parser.parse_args(argv)
     if args.command == "run":
-        run(args.dataset, args.rows, args.budget)
+        run(args.dataset, args.rows, args.budget, args.again)
     elif args.command == "tune":
         tune(args.budget, args.episodes)
     else:
