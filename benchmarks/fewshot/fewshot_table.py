@@ -221,7 +221,8 @@ def write_table(dataset, rows, budget):
              + " ARL rows: soft targets from "
              + ("the alphabet structure" if dataset == "omniglot" else "MiniLM embeddings of the class names")
              + ", relative weight 0.5, absolute heads 0.1, unless the row says otherwise. Rows are measured one"
-               " at a time (the command resumes); each row records its commit. "
+               " at a time on an otherwise idle machine (the budget is wall-clock: a busy machine gives fewer"
+               " episodes, as train_episodes shows; `run --again` re-measures a row); each row records its commit. "
              + (f"Not measured yet: {', '.join(missing)}." if missing else "All rows measured."))
     write("fewshot", result_name(dataset), rows, columns, notes=notes)
 
