@@ -14,7 +14,8 @@ from brendenlake/omniglot, found in ``$HGZOO_TEST_DATA/omniglot`` (default
     # 20 runs 89.5%; not published; the README's few-shot section has the reading)
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2aug --epochs 10 --steps 100 \
         --lr 3e-4 --init-weights weights/files/sosn_omniglot.v1.weights.h5 --select-episodes 30 --augment
-    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v2 --version 2
+    # a run that passes becomes the next version (its selected checkpoint, recipe written from its settings)
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v2aug --version 2
     # evaluate weights: 20 runs (20-way 1-shot), 5-way 1/5-shot on held-out characters
     python benchmarks/fewshot/fewshot_omniglot.py evaluate --weights runs/sosn_omniglot/last.weights.h5
     # package it as the sosn_omniglot preset (weights/files, manifest entry, recipe)
