@@ -21,6 +21,7 @@ continues with the first row not yet measured.
     python benchmarks/fewshot/fewshot_table.py run --rows sosn arl_sosn --dataset cifar10
     python benchmarks/fewshot/fewshot_table.py run --rows sosn --again   # forget and re-measure rows
     python benchmarks/fewshot/fewshot_table.py missing          # the rows not measured yet
+    python benchmarks/fewshot/fewshot_table.py render           # rewrite the table files from the rows
 
 Results: ``benchmarks/results/fewshot/fewshot_table[_cifar10].{json,md}`` and
 ``fewshot_sm_settings.{json,md}``.
@@ -207,6 +208,7 @@ def measured_rows(dataset):
 
 
 def write_table(dataset, rows, budget):
+    rows = sorted(rows, key=lambda r: list(ROWS).index(r["row"]))  # main rows, then ablations, as ROWS
     missing = [name for name in ROWS if name not in {r["row"] for r in rows}]
     columns = ["row", "group", "model", "runs_20way_1shot", "heldout_5way_1shot", "heldout_5way_5shot",
                "train_episodes", "train_seconds", "eval_seconds", "parameters"]
@@ -302,9 +304,14 @@ def main(argv=None):
     t.add_argument("--episodes", type=int, default=200)
     m = sub.add_parser("missing", help="print the rows not measured yet")
     m.add_argument("--dataset", choices=list(DATASETS), default="omniglot")
+    w = sub.add_parser("render", help="rewrite the table files from the measured rows (order, notes), measuring nothing")
+    w.add_argument("--dataset", choices=list(DATASETS), default="omniglot")
+    w.add_argument("--budget", type=float, default=75.0, help="the budget the rows were measured with")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.dataset, args.rows, args.budget, args.again)
+    elif args.command == "render":
+        write_table(args.dataset, measured_rows(args.dataset), args.budget)
     elif args.command == "tune":
         tune(args.budget, args.episodes)
     else:
