@@ -209,7 +209,8 @@ def measured_rows(dataset):
 
 def write_table(dataset, rows, budget):
     rows = sorted(rows, key=lambda r: list(ROWS).index(r["row"]))  # main rows, then ablations, as ROWS
-    missing = [name for name in ROWS if name not in {r["row"] for r in rows}]
+    expected = [name for name in ROWS if dataset == "omniglot" or ROWS[name][3] == "main"]  # ablations: Omniglot
+    missing = [name for name in expected if name not in {r["row"] for r in rows}]
     columns = ["row", "group", "model", "runs_20way_1shot", "heldout_5way_1shot", "heldout_5way_5shot",
                "train_episodes", "train_seconds", "eval_seconds", "parameters"]
     if dataset != "omniglot":
@@ -225,6 +226,9 @@ def write_table(dataset, rows, budget):
              + ", relative weight 0.5, absolute heads 0.1, unless the row says otherwise. Rows are measured one"
                " at a time on an otherwise idle machine (the budget is wall-clock: a busy machine gives fewer"
                " episodes, as train_episodes shows; `run --again` re-measures a row); each row records its commit. "
+             + f"Rows measured by `python benchmarks/fewshot/fewshot_table.py run --dataset {dataset}` (a `render` "
+               "header means the files were rewritten from those rows, not re-measured). "
+             + ("" if dataset == "omniglot" else "The ablations are measured on Omniglot only. ")
              + (f"Not measured yet: {', '.join(missing)}." if missing else "All rows measured."))
     write("fewshot", result_name(dataset), rows, columns, notes=notes)
 
@@ -316,7 +320,8 @@ def main(argv=None):
         tune(args.budget, args.episodes)
     else:
         done = {r["row"] for r in measured_rows(args.dataset)}
-        print("\n".join(name for name in ROWS if name not in done))
+        print("\n".join(name for name in ROWS if name not in done
+                        and (args.dataset == "omniglot" or ROWS[name][3] == "main")))
 
 
 if __name__ == "__main__":
