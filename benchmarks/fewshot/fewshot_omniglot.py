@@ -34,6 +34,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # benchmarks/_report.py
 from _report import data_dir, write  # noqa: E402
@@ -121,8 +122,8 @@ def affine_views(seed):
     """A tf.data map giving every training image its own random affine view (rotation, scale, shift).
 
     Koch et al.'s one-shot Omniglot recipe (affine distortions of 105×105 characters); the empty
-    border is filled with 1.0, Omniglot's white background. Keras preprocessing layers run inside
-    tf.data whatever the backend.
+    border is filled with 1.0, Omniglot's white background. The reshapes are TensorFlow's, as the map
+    runs in tf.data; the Keras preprocessing layers work there whatever the backend.
     """
     warp = keras.Sequential([
         keras.layers.RandomRotation(AUGMENT["degrees"] / 360, fill_mode="constant", fill_value=1.0, seed=seed),
@@ -132,8 +133,8 @@ def affine_views(seed):
     ])
 
     def views(images):
-        flat = keras.ops.reshape(images, (-1,) + tuple(images.shape[2:]))
-        return keras.ops.reshape(warp(flat, training=True), keras.ops.shape(images))
+        flat = tf.reshape(images, (-1,) + tuple(images.shape[2:]))
+        return tf.reshape(warp(flat, training=True), tf.shape(images))
 
     def apply(inputs, target):
         return {**inputs, "support_images": views(inputs["support_images"]),

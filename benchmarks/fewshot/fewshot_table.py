@@ -207,10 +207,15 @@ def measured_rows(dataset):
     return json.loads(pathlib.Path(path).read_text())["rows"] if os.path.exists(path) else []
 
 
+def missing_rows(dataset, rows):
+    """Rows of ``ROWS`` not in ``rows``; the ablations belong to the Omniglot table only."""
+    done = {r["row"] for r in rows}
+    return [name for name in ROWS if name not in done and (dataset == "omniglot" or ROWS[name][3] == "main")]
+
+
 def write_table(dataset, rows, budget):
     rows = sorted(rows, key=lambda r: list(ROWS).index(r["row"]))  # main rows, then ablations, as ROWS
-    expected = [name for name in ROWS if dataset == "omniglot" or ROWS[name][3] == "main"]  # ablations: Omniglot
-    missing = [name for name in expected if name not in {r["row"] for r in rows}]
+    missing = missing_rows(dataset, rows)
     columns = ["row", "group", "model", "runs_20way_1shot", "heldout_5way_1shot", "heldout_5way_5shot",
                "train_episodes", "train_seconds", "eval_seconds", "parameters"]
     if dataset != "omniglot":
@@ -319,9 +324,7 @@ def main(argv=None):
     elif args.command == "tune":
         tune(args.budget, args.episodes)
     else:
-        done = {r["row"] for r in measured_rows(args.dataset)}
-        print("\n".join(name for name in ROWS if name not in done
-                        and (args.dataset == "omniglot" or ROWS[name][3] == "main")))
+        print("\n".join(missing_rows(args.dataset, measured_rows(args.dataset))))
 
 
 if __name__ == "__main__":
