@@ -92,7 +92,7 @@ def _git(*args):
         return None
 
 
-def _cpu_model():
+def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -126,7 +126,7 @@ def provenance():
     status = _git("status", "--porcelain", "--untracked-files=no")
     return {"script": script(), "command": command(), "commit": _git("rev-parse", "HEAD") or "unknown",
             "uncommitted_changes": bool(status) if status is not None else "unknown",
-            "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "arch": platform.machine()},
+            "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "arch": platform.machine()},
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
             "versions": _versions()}
 

@@ -24,7 +24,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def to_float16(src, dst):
-    """Copy the model's weights (not the optimizer state) with float32 stored as float16."""
+    """Copy the model's weights (not the optimizer state) with float32 stored as float16, except the
+    statistics of Normalization layers."""
     with h5py.File(src) as fin, h5py.File(dst, "w") as fout:
         def copy(name, obj):
             if name.split("/")[0] == "optimizer":
@@ -34,7 +35,11 @@ def to_float16(src, dst):
                 group.attrs.update(obj.attrs)
             else:
                 data = obj[...]
-                fout.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 else data)
+                # Input statistics stay float32: an LLM's massive activations have means in the thousands with
+                # small spreads (float16's step there is 2-4) and variances past float16's range.
+                statistics = "normalization" in name.split("/")[-3]
+                fout.create_dataset(name, data=data.astype(np.float16) if data.dtype == np.float32 and not statistics
+                                    else data)
         fout.attrs.update(fin.attrs)
         fin.visititems(copy)
 

@@ -201,7 +201,8 @@ def head_inputs(x, extras, layers, source_layers):
     return streams if not extras else [streams, *(np.ascontiguousarray(e[:, 0]) for e in extras)]
 
 
-def fit_head(inputs, y, settings, seed, val=None):
+def fit_head(inputs, y, settings, seed, val=None, **head_kwargs):
+    """A head trained on ``inputs``; ``head_kwargs`` go to LLMEmbed (``encoder``, ``class_names``, ...)."""
     import keras
 
     from hgzoo.text import LLMEmbed
@@ -211,7 +212,7 @@ def fit_head(inputs, y, settings, seed, val=None):
     extra_dims = [] if not isinstance(inputs, list) else [e.shape[1] for e in inputs[1:]]
     head = LLMEmbed(int(y.max()) + 1, num_layers=streams.shape[1], feature_dim=streams.shape[2], extra_dims=extra_dims,
                     sigma=settings["sigma"], standardize=settings["standardize"],
-                    co_occurrence=settings["co_occurrence"])
+                    co_occurrence=settings["co_occurrence"], **head_kwargs)
     if settings["standardize"]:
         head.adapt(inputs)
     history = head.fit(inputs, y, batch_size=HEAD_BATCH, epochs=settings["epochs"], validation_data=val, verbose=0,

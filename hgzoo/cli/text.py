@@ -54,7 +54,8 @@ def add_actions(actions):
     p.set_defaults(func=train)
 
     p = actions.add_parser("predict", help="classify a TSV (or one-text-per-line file) with a trained head")
-    p.add_argument("--model", required=True, help="a run folder from 'hgzoo text train' or its model.keras")
+    p.add_argument("--model", required=True, help="a run folder from 'hgzoo text train', its model.keras, or a "
+                                                  "text preset (llmembed_fusion_sst2)")
     p.add_argument("--data", required=True, help="TSV with labels (scored) or without (--unlabelled)")
     p.add_argument("--unlabelled", action="store_true", help="the file has texts only, one per line")
     p.add_argument("--output", help="write text<TAB>predicted<TAB>probability rows here")
@@ -138,10 +139,18 @@ def _score(head, x, labels, prefix):
 def _load_head(path):
     import keras
 
+    import hgzoo
+    from hgzoo.weights import manifest
+
+    presets = {pid for pid, p in manifest.all_presets().items() if p.task == "text"}
+    if path in presets and not os.path.exists(path):
+        return hgzoo.create_model(path, pretrained=True)
     if os.path.isdir(path):
         path = os.path.join(path, "model.keras")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"no trained head at {path}: give a run folder of 'hgzoo text train' or a .keras file")
+        known = f" or a text preset ({', '.join(sorted(presets))})" if presets else ""
+        raise FileNotFoundError(f"no trained head at {path}: give a run folder of 'hgzoo text train', a .keras file"
+                                f"{known}")
     head = keras.saving.load_model(path)
     if not getattr(head, "encoder", None):
         raise ValueError(f"{path} does not record the backbone its features came from; "
@@ -150,20 +159,16 @@ def _load_head(path):
 
 
 def predict(args):
-    import keras
-
     from hgzoo.metrics import macro_f1
-    from hgzoo.text import FusionExtractor, read_tsv
+    from hgzoo.text import read_tsv
 
     if args.output and os.path.exists(args.output) and os.path.samefile(args.output, args.data):
         raise OutputPathError(f"--output {args.output} is the input file; write the predictions elsewhere")
     head = _load_head(args.model)
     data = read_tsv(args.data, class_names=head.class_names, labelled=not args.unlabelled)
-    extractor = FusionExtractor.for_head(head, cache_dir=args.cache_dir, threads=args.threads)
     # Predictions printed to stdout must not share it with the progress bar.
-    logits = head.predict(extractor.extract(data.texts, progress=bool(args.output)), batch_size=1024, verbose=0)
-    probabilities = logits if head.get_config()["double_softmax"] else keras.ops.convert_to_numpy(
-        keras.ops.softmax(logits, axis=-1))
+    probabilities = head.predict_texts(data.texts, cache_dir=args.cache_dir, threads=args.threads,
+                                       progress=bool(args.output))
     predicted = probabilities.argmax(-1)
     if args.output:
         rows = "".join(f"{text}\t{head.class_names[p]}\t{row[p]:.4f}\n"

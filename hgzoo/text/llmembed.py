@@ -154,6 +154,28 @@ class LLMEmbed(ZooModel):
         for name, x in zip(names, inputs):
             self.get_layer(name).adapt(x)
 
+    def predict_texts(self, texts, cache_dir=None, threads=None, progress=False):
+        """Class probabilities (N, classes) for raw ``texts``: the backbones this head records
+        (``encoder``, ``extra_encoders``) embed them first, loaded once per head and cache settings.
+
+        >>> head = hgzoo.create_model("llmembed_fusion_sst2", pretrained=True)  # doctest: +SKIP
+        >>> p = head.predict_texts(["a gripping, beautifully acted film"])  # doctest: +SKIP
+        >>> head.class_names[int(p[0].argmax())]  # doctest: +SKIP
+        'positive'
+        """
+        from hgzoo.text.fusion import FusionExtractor
+
+        if isinstance(texts, str):
+            raise TypeError("predict_texts takes a list of texts; wrap a single text in a list")
+        key = (cache_dir, threads)
+        if getattr(self, "_text_extractor", (None, None))[0] != key:
+            self._text_extractor = (key, FusionExtractor.for_head(self, cache_dir=cache_dir, threads=threads))
+        features = self._text_extractor[1].extract(list(texts), progress=progress)
+        outputs = self.predict(features, batch_size=1024, verbose=0)
+        if self._args["double_softmax"]:
+            return outputs
+        return keras.ops.convert_to_numpy(keras.ops.softmax(outputs, axis=-1))
+
     def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
         """Keras ``compile`` with ``"auto"`` defaults: Adam(1e-4), cross-entropy on the logits, accuracy."""
         if optimizer == "auto":

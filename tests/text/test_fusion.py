@@ -21,6 +21,11 @@ def test_fusion_inputs_build_save_and_rebuild_the_head(tiny_llama, tiny_backbone
     head.save(tmp_path / "head.keras")
     loaded = keras.saving.load_model(tmp_path / "head.keras")
     assert FusionExtractor.for_head(loaded, cache_dir=False).config() == fusion.config()
+    # raw text in, probabilities out: the loaded head embeds with the backbones it records
+    expected = keras.ops.convert_to_numpy(keras.ops.softmax(head.predict([streams, encoder], verbose=0), axis=-1))
+    np.testing.assert_allclose(loaded.predict_texts(TEXTS, cache_dir=False), expected, atol=1e-5)
+    with pytest.raises(TypeError, match="list of texts"):
+        loaded.predict_texts("a fine film")
     alone = FusionExtractor(str(tiny_llama), encoders=(), layers=(-1,), cache_dir=False)
     assert isinstance(alone.extract(TEXTS[:1], progress=False), np.ndarray)  # streams only: the one input itself
 
