@@ -4,22 +4,25 @@ Data (not in this repo): ``images_background_small{1,2}.zip`` and ``all_runs.zip
 from brendenlake/omniglot, found in ``$HGZOO_TEST_DATA/omniglot`` (default
 ``../shared/data/omniglot``).
 
-    # the sosn_omniglot preset recipe (resumes after a kill):
+    # sosn_omniglot v2 (the packaged preset): v1's recipe from scratch on random affine views, the checkpoint
+    # best on 100 held-out 20-way episodes (4,000 queries); resumes after a kill
+    python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2scratch --epochs 30 \
+        --select-episodes 100 --augment
+    # a run becomes the next version only if its checkpoint beats the previous version on those episodes
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v2scratch --version 2
+    # score any weights file on the held-out selection episodes alone
+    python benchmarks/fewshot/fewshot_omniglot.py selection-score --weights weights/files/sosn_omniglot.v1.weights.h5
+    # v1: 30 epochs, no augmentation, last weights (published before the held-out gate existed)
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot --epochs 30
-    # fine-tune v1 on 20-way episodes, keep the checkpoint best on held-out characters (tried with exactly
-    # these settings: held-out 20-way 94.17% -> 94.25%, 20 runs 88.0% vs v1's 89.0%; not published)
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot
+    # two fine-tunes of v1 tried before v2, selection on 30 held-out episodes; neither published (the README's
+    # few-shot section has their numbers)
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2 --epochs 4 --n-way 20 \
         --queries 1 --lr 3e-4 --init-weights weights/files/sosn_omniglot.v1.weights.h5 --select-episodes 30 --steps 60
-    # fine-tune v1 on random affine views, same selection (tried: held-out 20-way 94.17% -> 94.42% at epoch 7,
-    # 20 runs 89.5%; not published; the README's few-shot section has the reading)
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2aug --epochs 10 --steps 100 \
         --lr 3e-4 --init-weights weights/files/sosn_omniglot.v1.weights.h5 --select-episodes 30 --augment
-    # a run that passes becomes the next version (its selected checkpoint, recipe written from its settings)
-    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v2aug --version 2
     # evaluate weights: 20 runs (20-way 1-shot), 5-way 1/5-shot on held-out characters
     python benchmarks/fewshot/fewshot_omniglot.py evaluate --weights runs/sosn_omniglot/last.weights.h5
-    # package it as the sosn_omniglot preset (weights/files, manifest entry, recipe)
-    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot
     # power-normalisation table, every variant with the same short budget
     python benchmarks/fewshot/fewshot_omniglot.py table --steps 150
 
@@ -236,7 +239,9 @@ def publish(run, version=1, preset="sosn_omniglot"):
     """Copy the run's weights (model only) into weights/files, measure them, write manifest and recipe.
 
     A run trained with ``--select-episodes`` publishes ``selected.weights.h5`` (chosen on held-out
-    characters), otherwise ``last.weights.h5``.
+    characters), otherwise ``last.weights.h5``. A new version must beat the previous one on the run's
+    held-out selection episodes (scored here on the same episodes), or nothing is written: the 20 runs
+    never decide whether a version replaces another.
     """
     import csv
     import hashlib
@@ -244,12 +249,30 @@ def publish(run, version=1, preset="sosn_omniglot"):
     import subprocess
 
     root = pathlib.Path(__file__).resolve().parents[2]
+
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=root).stdout.strip()
+
+    # before anything is written: the code that publishes, not the files it writes
+    commit = git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if git(
+        "status", "--porcelain", "--untracked-files=no") else "")
     run = pathlib.Path(run)
     selection = json.loads((run / "selection.json").read_text()) if (run / "selection.json").exists() else None
     settings_path = run / "train_settings.json"
     settings = json.loads(settings_path.read_text()) if settings_path.exists() else {}
     model = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
     model.load_weights(run / ("selected.weights.h5" if selection else "last.weights.h5"))
+    previous = root / "weights" / "files" / f"{preset}.v{version - 1}.weights.h5"
+    previous_score = None
+    if selection and previous.exists():
+        previous_model = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
+        previous_model.load_weights(previous)
+        previous_score = evaluate_episodes(previous_model, selection_episodes(settings["select_episodes"]),
+                                           verbose=0)["accuracy"]
+        best = max(s["heldout_20way_1shot"] for s in selection["scores"])
+        print(f"held-out selection episodes: v{version - 1} {100 * previous_score:.2f}%, this run {100 * best:.2f}%")
+        if best <= previous_score:
+            raise SystemExit(f"not published: the run does not beat v{version - 1} on the held-out selection episodes")
     target = root / "weights" / "files" / f"{preset}.v{version}.weights.h5"
     fresh = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
     fresh.set_weights(model.get_weights())  # drops the optimizer state
@@ -267,6 +290,8 @@ def publish(run, version=1, preset="sosn_omniglot"):
     if selection:
         summary["heldout_20way_1shot_selection"] = round(
             100 * max(s["heldout_20way_1shot"] for s in selection["scores"]), 2)
+    if previous_score is not None:
+        summary[f"heldout_20way_1shot_selection_v{version - 1}"] = round(100 * previous_score, 2)
     manifest_path = root / "weights" / "manifests" / "fewshot.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     manifest[preset] = {
@@ -282,9 +307,12 @@ def publish(run, version=1, preset="sosn_omniglot"):
         "metrics": summary,
     }
     manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=root).stdout.strip()
     training = _recipe_training(run, settings, log, selection).replace("{version}", str(version))
+    if previous_score is not None:
+        training += f"""
+- **Replaces v{version - 1} on held-out evidence only**: on the same selection episodes v{version - 1} scores
+  {100 * previous_score:.2f} % and this version {summary['heldout_20way_1shot_selection']:.2f} %; `publish` refuses a
+  version that does not beat its predecessor there."""
     (root / "weights" / "recipes" / f"{preset}.v{version}.md").write_text(f"""# {preset} v{version}
 
 hgzoo's own few-shot preset, packaged in the wheel so `hgzoo.fewshot.SoSN(pretrained=True)` works offline.
@@ -329,6 +357,9 @@ def main(argv=None):
     e = sub.add_parser("evaluate", help="evaluate a weights file with the preset's architecture")
     e.add_argument("--weights", required=True)
     e.add_argument("--strength", type=float, default=PRESET_CONFIG["strength"])
+    sel = sub.add_parser("selection-score", help="score a weights file on the held-out selection episodes only")
+    sel.add_argument("--weights", required=True)
+    sel.add_argument("--episodes", type=int, default=100, help="as the run's --select-episodes")
     p = sub.add_parser("publish", help="package a run as the sosn_omniglot preset")
     p.add_argument("--run", required=True)
     p.add_argument("--version", type=int, default=1, help="the preset version this run becomes")
@@ -359,6 +390,11 @@ def main(argv=None):
         model = hgzoo.fewshot.SoSN(**{**PRESET_CONFIG, "strength": args.strength})
         model.load_weights(args.weights)
         print(json.dumps(evaluate(model), indent=1))
+    elif args.command == "selection-score":
+        model = hgzoo.fewshot.SoSN(**PRESET_CONFIG)
+        model.load_weights(args.weights)
+        accuracy = evaluate_episodes(model, selection_episodes(args.episodes), verbose=0)["accuracy"]
+        print(json.dumps({"weights": args.weights, "episodes": args.episodes, "heldout_20way_1shot": accuracy}))
     elif args.command == "publish":
         publish(args.run, args.version)
     else:
