@@ -1,4 +1,4 @@
-"""Identity and layout of the trained IDDiffusion: baseline ID conditioning vs BeyondFacial's plug-ins.
+"""Identity and layout of the trained IDDiffusion or IDUNet: baseline ID conditioning vs BeyondFacial's plug-ins.
 
 For each training identity (from ``train_id_diffusion.py``'s run folder) the
 target is its first member and the references are the descriptors of its
@@ -71,6 +71,14 @@ def grid(pictures, labels, path):
     write_image(path, np.asarray(canvas))
 
 
+def architecture(model):
+    """The saved model's class and size, for the notes (whichever ``--arch`` the run trained)."""
+    config = model.get_config()
+    if "widths" in config:
+        return f"IDUNet (level widths {tuple(config['widths'])})"
+    return f"IDDiffusion (width {config['width']}, depth {config['depth']})"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", default="runs/generation/idd", help="train_id_diffusion.py's output folder")
@@ -115,9 +123,8 @@ def main():
             print(rows[-1], flush=True)
     os.makedirs(os.path.join(RESULTS, "generation"), exist_ok=True)
     grid(list(pictures.values()), list(pictures), os.path.join(RESULTS, "generation", "identity_grid.png"))
-    config = model.get_config()
     write("generation", "identity_table", rows, ["plug-ins", *COLUMNS],
-          notes=f"IDDiffusion trained by train_id_diffusion.py (width {config['width']}, depth {config['depth']}, "
+          notes=f"{architecture(model)} trained by train_id_diffusion.py ("
                 f"{model.count_params() / 1e6:.2f} M parameters; recipe and loss in training.json) on "
                 f"{labels.max() + 1} "
                 f"DCGAN identities; evaluated on {count} of those training identities (no held-out identities: "

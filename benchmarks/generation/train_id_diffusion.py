@@ -1,4 +1,4 @@
-"""Train IDDiffusion on DCGAN-face scenes within a fixed CPU budget (resumable; Keras' progress bar).
+"""Train IDDiffusion (or IDUNet) on DCGAN-face scenes within a fixed CPU budget (resumable; Keras' progress bar).
 
 Identities are latent neighbourhoods of gan-face-generate's DCGAN
 (:func:`hgzoo.generation.data.faces.identity_neighbourhoods`); each face is
@@ -10,6 +10,10 @@ epoch that ends past ``--minutes`` of this process; rerunning the same
 command resumes (``fit_resumable``) with a fresh budget.
 
     flock /work/heavy.lock timeout 30m python benchmarks/generation/train_id_diffusion.py --minutes 24
+
+``--arch unet`` trains :class:`hgzoo.generation.IDUNet` (level widths
+``--channels``) instead of the DiT (``--width``, ``--depth``); use a fresh
+``--out`` per architecture (a resume loads the checkpoint's weights into the model this command builds).
 
 Writes ``<out>/model.keras``, ``<out>/identities.npz`` (faces, descriptors,
 labels: what ``identity_table.py`` evaluates on) and
@@ -29,7 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from _report import write  # noqa: E402
 
 from hgzoo.files import replace_atomically  # noqa: E402
-from hgzoo.generation import DlibIdentity, IDDiffusion, NoisedScenes  # noqa: E402
+from hgzoo.generation import DlibIdentity, IDDiffusion, IDUNet, NoisedScenes  # noqa: E402
 from hgzoo.generation.data import scene_set  # noqa: E402
 from hgzoo.generation.data.faces import identity_neighbourhoods, other_member_references  # noqa: E402
 from hgzoo.training import fit_resumable  # noqa: E402
@@ -63,14 +67,29 @@ def identities(out, count, members, seed):
     return faces, descriptors, labels
 
 
+def build_model(args):
+    """The model ``--arch`` names and its description for the results' notes."""
+    if args.arch == "unet":
+        widths = tuple(args.channels)
+        return (IDUNet(widths=widths, width=128, heads=4, seed=args.seed),
+                f"IDUNet(widths={widths}, width 128, heads=4, cross-attention at ≤ 16×16 and the middle, 64×64, "
+                "T=1000)")
+    return (IDDiffusion(width=args.width, depth=args.depth, heads=4, seed=args.seed),
+            f"IDDiffusion(width={args.width}, depth={args.depth}, heads=4, patch 4, 64×64, T=1000)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="runs/generation/idd")
     parser.add_argument("--identities", type=int, default=32)
     parser.add_argument("--members", type=int, default=4)
     parser.add_argument("--copies", type=int, default=16, help="scenes per face (random layouts and backgrounds)")
-    parser.add_argument("--width", type=int, default=96)
-    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--arch", choices=("dit", "unet"), default="dit",
+                        help="dit: IDDiffusion (--width, --depth); unet: IDUNet (--channels)")
+    parser.add_argument("--width", type=int, default=96, help="dit: token width")
+    parser.add_argument("--depth", type=int, default=3, help="dit: blocks")
+    parser.add_argument("--channels", type=int, nargs="+", default=[32, 64, 96, 96],
+                        help="unet: feature channels per resolution level")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--epochs", type=int, default=1000, help="an upper bound; --minutes usually stops first")
@@ -85,7 +104,7 @@ def main():
     conditions = unit.mean(axis=1)  # as the sampler combines several references
     images, ids, layouts, backgrounds = scene_set(faces, conditions, SCALES, size=64, copies=args.copies,
                                                   seed=args.seed)
-    model = IDDiffusion(width=args.width, depth=args.depth, heads=4, seed=args.seed)
+    model, architecture = build_model(args)
     model.compile(optimizer=keras.optimizers.Adam(args.lr))
     batches = NoisedScenes(images, ids, layouts, backgrounds, model.schedule, batch_size=args.batch, seed=args.seed)
     start = time.monotonic()
@@ -98,7 +117,7 @@ def main():
            "train minutes": minutes, "first-epoch loss": float(losses[0]), "last-epoch loss": float(losses[-1])}
     print(json.dumps(row))
     write("generation", "training", [row], COLUMNS,
-          notes=f"IDDiffusion(width={args.width}, depth={args.depth}, heads=4, patch 4, 64×64, T=1000), Adam "
+          notes=f"{architecture}, Adam "
                 f"{args.lr:g}, condition dropout 0.1, ε-MSE; {args.identities} DCGAN identities × {args.members} "
                 f"members (latent neighbourhoods, σ 0.2, members within dlib 0.6 of the anchor), each face "
                 f"conditioned on the other members' mean unit descriptor; {args.copies} scenes per face at scales "

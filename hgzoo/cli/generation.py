@@ -97,7 +97,7 @@ def install_parts(args):
 def add_actions(actions):
     """Add generate and install-parts to ``hgzoo generation`` (``actions``: its argparse sub-parsers)."""
     p = actions.add_parser("generate", help="sample images of an identity in a face layout (PNG files)")
-    p.add_argument("--model", required=True, help="a trained IDDiffusion .keras file")
+    p.add_argument("--model", required=True, help="a trained IDDiffusion or IDUNet .keras file")
     p.add_argument("--identity", nargs="+", required=True,
                    help="face images or .npy identity embeddings (references of one person)")
     p.add_argument("--layout", type=_layout, required=True, help="face box scale,centre_x,centre_y in the frame")

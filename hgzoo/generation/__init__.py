@@ -2,7 +2,9 @@
 
 ``IDDiffusion`` is a small DiT that denoises images conditioned on a face
 identity embedding (dlib's 128-d descriptor), a face layout (scale and
-position in the frame) and a background class. Facts of the paper:
+position in the frame) and a background class; ``IDUNet`` is a small conv
+U-Net with the same inputs and hook interface (cross-attention at the low
+resolutions), which learns image structure sooner on a CPU budget. Facts of the paper:
 ``papers.md`` §16 (no code was released; the plug-ins' docstrings say what
 had to be chosen). :func:`sample` runs DDIM with classifier-free guidance and
 any subset of the three plug-ins (:class:`DualLineInference`,
@@ -32,6 +34,7 @@ Example:
 
 from hgzoo.generation.hooks import GuidancePlan, PlugIn, combine
 from hgzoo.generation.id_diffusion import IDDiffusion
+from hgzoo.generation.id_unet import IDUNet
 from hgzoo.generation.identity import SAME_PERSON_THRESHOLD, DlibIdentity, identity_distance
 from hgzoo.generation.metrics import FaceMetrics, frechet_distance
 from hgzoo.generation.plugins import (
@@ -54,6 +57,7 @@ __all__ = [
     "FlowMatchSchedule",
     "GuidancePlan",
     "IDDiffusion",
+    "IDUNet",
     "IdentityAdaptiveFusion",
     "IdentityAggregationPrepending",
     "NoiseSchedule",
