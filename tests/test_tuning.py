@@ -68,6 +68,9 @@ HYPERMODEL_CASES = {
     "DDDNet": (hgzoo.dualpixel.DDDNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
     "DisparityNet": (hgzoo.dualpixel.DisparityNet, {}, [_images(1, 64, 64, 3), _images(1, 64, 64, 3)]),
     "DeblurNet": (hgzoo.dualpixel.DeblurNet, {}, [_images(1, 32, 32, 3), _images(1, 32, 32, 3), _images(1, 32, 32, 1)]),
+    "IDUNet": (hgzoo.generation.IDUNet, {"image_size": (16, 16), "width": 16, "heads": 2, "identity_dim": 8},
+               [_images(1, 16, 16, 3), np.array([10.0], np.float32), np.ones((1, 8), np.float32),
+                np.array([[0.5, 0.5, 0.5]], np.float32), np.array([1], np.int32)]),
 }
 
 

@@ -14,8 +14,80 @@ from hgzoo.registry import register_model
 LAYOUT = ("scale", "centre_x", "centre_y")
 
 
+class DenoiserInterface:
+    """What the sampler and the plug-ins use of a denoiser built from ``ConditionTokens`` (``self._parts
+    .conditions``) and constructor arguments kept in ``self._arguments``: compile defaults, config,
+    serving signature and the hook interface. Each model adds ``predict_noise`` over its own network.
+
+    Example:
+
+    >>> from hgzoo.generation import IDDiffusion, IDUNet
+    >>> issubclass(IDDiffusion, DenoiserInterface) and issubclass(IDUNet, DenoiserInterface)
+    True
+    """
+
+    def compile(self, optimizer="auto", loss="auto", **kwargs):
+        """Keras ``compile`` with ``"auto"``: AdamW(1e-4, weight decay 0) and the ε-MSE."""
+        super().compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.0) if optimizer == "auto"
+                        else optimizer, loss="mean_squared_error" if loss == "auto" else loss, **kwargs)
+
+    def get_config(self):
+        return {**super().get_config(), **self._arguments}
+
+    def serving_signature(self, input_dtype="float32"):
+        """The sampler's denoiser step for TF Serving: inputs ``noisy``, ``timestep``, ``identity``, ``layout``
+        (float32) and ``background`` (int32), output ``noise`` (float32); the DDIM loop and the plug-ins run
+        in the client (they combine several such calls)."""
+        if input_dtype != "float32":
+            raise ValueError(f"{type(self).__name__} serves float32 noisy images, got input_dtype={input_dtype!r}")
+        a = self._arguments
+
+        def serve(noisy, timestep, identity, layout, background):
+            return {"noise": self([noisy, timestep, identity, layout, background], training=False)}
+
+        return {"noisy": ((None, *a["image_size"], a["channels"]), "float32"), "timestep": ((None,), "float32"),
+                "identity": ((None, a["identity_dim"]), "float32"), "layout": ((None, 3), "float32"),
+                "background": ((None,), "int32")}, serve
+
+    @property
+    def sample_shape(self):
+        """(H, W, C) of the images the sampler draws."""
+        return (*self._arguments["image_size"], self._arguments["channels"])
+
+    @staticmethod
+    def decode(x):
+        """Sampled images in [-1, 1] -> [0, 1]."""
+        return np.clip((np.asarray(x, np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+    @property
+    def num_backgrounds(self):
+        """Background classes (an input of ``num_backgrounds`` means no background)."""
+        return self._arguments["num_backgrounds"]
+
+    @property
+    def identity_slots(self):
+        """(start, stop) of the identity tokens in the conditioning sequence."""
+        p = self._arguments["prepend_tokens"]
+        return p, p + self._arguments["identity_tokens"]
+
+    @property
+    def prepend_slots(self):
+        """(start, stop) of the prepend slots in the conditioning sequence."""
+        return 0, self._arguments["prepend_tokens"]
+
+    def conditioning(self, identity, layout, background):
+        """``(context, scene)``: the conditioning sequence (B, M, width) and scene vector (B, width), inference mode."""
+        return self._parts.conditions(ops.convert_to_tensor(np.asarray(identity, np.float32)),
+                                      ops.convert_to_tensor(np.asarray(layout, np.float32)),
+                                      ops.convert_to_tensor(np.asarray(background, np.int32)), training=False)
+
+    def identity_tokens(self, identity):
+        """(B, identity_dim) embeddings -> (B, identity_tokens, width): the tokens an identity becomes."""
+        return self._parts.conditions.identity_sequence(ops.convert_to_tensor(np.asarray(identity, np.float32)))
+
+
 @register_model(task="generation", name="id_diffusion")
-class IDDiffusion(ZooModel):
+class IDDiffusion(DenoiserInterface, ZooModel):
     """ε-prediction DiT: ``[noisy, timestep, identity, layout, background]`` -> predicted noise (B, H, W, C).
 
     hgzoo's own ID-conditioned diffusion model, the base the BeyondFacial
@@ -110,67 +182,6 @@ class IDDiffusion(ZooModel):
                            "condition_dropout": float(condition_dropout), "timesteps": int(timesteps), "seed": seed}
         self.schedule = NoiseSchedule(int(timesteps))
         self.compile()
-
-    def compile(self, optimizer="auto", loss="auto", **kwargs):
-        """Keras ``compile`` with ``"auto"``: AdamW(1e-4, weight decay 0) and the ε-MSE."""
-        super().compile(optimizer=keras.optimizers.AdamW(1e-4, weight_decay=0.0) if optimizer == "auto"
-                        else optimizer, loss="mean_squared_error" if loss == "auto" else loss, **kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), **self._arguments}
-
-    def serving_signature(self, input_dtype="float32"):
-        """The sampler's denoiser step for TF Serving: inputs ``noisy``, ``timestep``, ``identity``, ``layout``
-        (float32) and ``background`` (int32), output ``noise`` (float32); the DDIM loop and the plug-ins run
-        in the client (they combine several such calls)."""
-        if input_dtype != "float32":
-            raise ValueError(f"IDDiffusion serves float32 noisy images, got input_dtype={input_dtype!r}")
-        a = self._arguments
-
-        def serve(noisy, timestep, identity, layout, background):
-            return {"noise": self([noisy, timestep, identity, layout, background], training=False)}
-
-        return {"noisy": ((None, *a["image_size"], a["channels"]), "float32"), "timestep": ((None,), "float32"),
-                "identity": ((None, a["identity_dim"]), "float32"), "layout": ((None, 3), "float32"),
-                "background": ((None,), "int32")}, serve
-
-    # --- the hook interface (eager calls of the same layers) ---------------------------------------
-
-    @property
-    def sample_shape(self):
-        """(H, W, C) of the images the sampler draws."""
-        return (*self._arguments["image_size"], self._arguments["channels"])
-
-    @staticmethod
-    def decode(x):
-        """Sampled images in [-1, 1] -> [0, 1]."""
-        return np.clip((np.asarray(x, np.float32) + 1.0) / 2.0, 0.0, 1.0)
-
-    @property
-    def num_backgrounds(self):
-        """Background classes (an input of ``num_backgrounds`` means no background)."""
-        return self._arguments["num_backgrounds"]
-
-    @property
-    def identity_slots(self):
-        """(start, stop) of the identity tokens in the conditioning sequence."""
-        p = self._arguments["prepend_tokens"]
-        return p, p + self._arguments["identity_tokens"]
-
-    @property
-    def prepend_slots(self):
-        """(start, stop) of the prepend slots in the conditioning sequence."""
-        return 0, self._arguments["prepend_tokens"]
-
-    def conditioning(self, identity, layout, background):
-        """``(context, scene)``: the conditioning sequence (B, M, width) and scene vector (B, width), inference mode."""
-        return self._parts.conditions(ops.convert_to_tensor(np.asarray(identity, np.float32)),
-                                      ops.convert_to_tensor(np.asarray(layout, np.float32)),
-                                      ops.convert_to_tensor(np.asarray(background, np.int32)), training=False)
-
-    def identity_tokens(self, identity):
-        """(B, identity_dim) embeddings -> (B, identity_tokens, width): the tokens an identity becomes."""
-        return self._parts.conditions.identity_sequence(ops.convert_to_tensor(np.asarray(identity, np.float32)))
 
     def predict_noise(self, noisy, timestep, context, scene, attend=None, identity_mask=None):
         """ε for a given conditioning sequence, with an optional attention hook (see :class:`DiTBlock`)."""

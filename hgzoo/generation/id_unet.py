@@ -6,16 +6,17 @@ import keras
 import numpy as np
 from keras import ops
 
-from hgzoo.generation.id_diffusion import IDDiffusion
+from hgzoo.generation.id_diffusion import DenoiserInterface
 from hgzoo.generation.layers import ConditionTokens, TimestepEmbedding
 from hgzoo.generation.schedule import NoiseSchedule
 from hgzoo.generation.unet_layers import UNetCrossAttention, UNetResBlock
+from hgzoo.models.base import ZooModel
 from hgzoo.models.search_space import Choice, Float
 from hgzoo.registry import register_model
 
 
 @register_model(task="generation", name="id_unet")
-class IDUNet(IDDiffusion):
+class IDUNet(DenoiserInterface, ZooModel):
     """ε-prediction U-Net: ``[noisy, timestep, identity, layout, background]`` -> predicted noise (B, H, W, C).
 
     The same model as :class:`~hgzoo.generation.IDDiffusion` for everything
@@ -27,8 +28,9 @@ class IDUNet(IDDiffusion):
     ``predict_noise``, ``identity_slots``, ``prepend_slots``,
     ``sample_shape``, ``decode``, ``num_backgrounds``), so
     :func:`hgzoo.generation.sample` and every plug-in run on it unchanged.
-    It subclasses IDDiffusion for those methods only (``isinstance`` holds);
-    the network is its own.
+    Both share those methods through
+    :class:`~hgzoo.generation.id_diffusion.DenoiserInterface`; the network is
+    its own.
 
     The denoiser: a 3×3 conv stem; per resolution level one
     :class:`~hgzoo.generation.unet_layers.UNetResBlock` (the embedding
@@ -117,10 +119,8 @@ class IDUNet(IDDiffusion):
                                            dropout=condition_dropout, seed=seed, name="conditions", dtype=dtype)
         context, scene = parts.conditions(identity, layout, background)
         eps = denoise(parts, noisy, timestep, context, scene)
-        # IDDiffusion's constructor builds a DiT; this class inherits only its interface methods, so it calls
-        # the functional Model's constructor (ZooModel's) directly.
-        super(IDDiffusion, self).__init__(inputs=[noisy, timestep, identity, layout, background], outputs=eps,
-                                          name=name, dtype=dtype, **kwargs)
+        super().__init__(inputs=[noisy, timestep, identity, layout, background], outputs=eps, name=name, dtype=dtype,
+                         **kwargs)
         self._parts = parts
         self._arguments = {"image_size": list(image_size), "channels": int(channels), "widths": list(widths),
                            "width": int(width), "heads": int(heads), "groups": int(groups),
