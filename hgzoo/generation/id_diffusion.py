@@ -17,7 +17,8 @@ LAYOUT = ("scale", "centre_x", "centre_y")
 class DenoiserInterface:
     """What the sampler and the plug-ins use of a denoiser built from ``ConditionTokens`` (``self._parts
     .conditions``) and constructor arguments kept in ``self._arguments``: compile defaults, config,
-    serving signature and the hook interface. Each model adds ``predict_noise`` over its own network.
+    serving signature and the hook interface. Each model supplies ``_denoise(noisy, timestep, context, scene,
+    attend, identity_mask)``, its network's forward pass, which ``predict_noise`` runs eagerly.
 
     Example:
 
@@ -84,6 +85,13 @@ class DenoiserInterface:
     def identity_tokens(self, identity):
         """(B, identity_dim) embeddings -> (B, identity_tokens, width): the tokens an identity becomes."""
         return self._parts.conditions.identity_sequence(ops.convert_to_tensor(np.asarray(identity, np.float32)))
+
+    def predict_noise(self, noisy, timestep, context, scene, attend=None, identity_mask=None):
+        """ε for a given conditioning sequence, with an optional attention hook ``attend(q, k, v,
+        identity_mask)`` that every cross-attention of the model calls (see :class:`DiTBlock`)."""
+        noisy = ops.convert_to_tensor(np.asarray(noisy, np.float32))
+        timestep = ops.convert_to_tensor(np.asarray(timestep, np.float32))
+        return self._denoise(noisy, timestep, context, scene, attend, identity_mask)
 
 
 @register_model(task="generation", name="id_diffusion")
@@ -183,11 +191,8 @@ class IDDiffusion(DenoiserInterface, ZooModel):
         self.schedule = NoiseSchedule(int(timesteps))
         self.compile()
 
-    def predict_noise(self, noisy, timestep, context, scene, attend=None, identity_mask=None):
-        """ε for a given conditioning sequence, with an optional attention hook (see :class:`DiTBlock`)."""
-        noisy = ops.convert_to_tensor(np.asarray(noisy, np.float32))
-        timestep = ops.convert_to_tensor(np.asarray(timestep, np.float32))
-        return denoise(self._parts, noisy, timestep, context, scene, attend, identity_mask)
+    def _denoise(self, *args):
+        return denoise(self._parts, *args)
 
 
 def denoise(parts, noisy, timestep, context, scene, attend=None, identity_mask=None):

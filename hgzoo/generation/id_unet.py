@@ -3,7 +3,6 @@
 import types
 
 import keras
-import numpy as np
 from keras import ops
 
 from hgzoo.generation.id_diffusion import DenoiserInterface
@@ -131,11 +130,8 @@ class IDUNet(DenoiserInterface, ZooModel):
         self.schedule = NoiseSchedule(int(timesteps))
         self.compile()
 
-    def predict_noise(self, noisy, timestep, context, scene, attend=None, identity_mask=None):
-        """ε for a given conditioning sequence, with an optional attention hook (see :class:`UNetCrossAttention`)."""
-        noisy = ops.convert_to_tensor(np.asarray(noisy, np.float32))
-        timestep = ops.convert_to_tensor(np.asarray(timestep, np.float32))
-        return denoise(self._parts, noisy, timestep, context, scene, attend, identity_mask)
+    def _denoise(self, *args):
+        return denoise(self._parts, *args)
 
 
 def unet_parts(image_size, channels, widths, width, heads, groups, attention_resolution, dtype):
