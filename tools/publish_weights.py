@@ -23,6 +23,29 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
+def file_entry(path):
+    """A manifest's record of a packaged weights file in ``weights/files``."""
+    return {"path": f"files/{path.name}", "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "size": path.stat().st_size, "urls": []}
+
+
+def write_manifest_entry(task, preset, entry):
+    """Set ``preset``'s entry in ``weights/manifests/<task>.json`` (created when absent)."""
+    path = ROOT / "weights" / "manifests" / f"{task}.json"
+    manifest = json.loads(path.read_text()) if path.exists() else {}
+    manifest[preset] = entry
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def commit_line():
+    """The short commit a recipe records, saying so when tracked files had uncommitted changes."""
+    def git(*args):
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + (
+        " + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def to_float16(src, dst):
     """Copy the model's weights (not the optimizer state) with float32 stored as float16, except the
     statistics of Normalization layers."""
@@ -104,26 +127,24 @@ def main():
     assert drift < 2e-3, f"float16 storage changes outputs by {drift}"
     metrics = evaluate(model, args.data)
 
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    # before anything is written: the code that publishes, not the files it writes
+    commit = commit_line()
     with open(run / "log.csv") as f:
         log = list(csv.DictReader(f))
-    manifest_path = ROOT / "weights" / "manifests" / "deblur.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest[args.preset] = {
+    entry = {
         "arch": "hgzoo>DMPHN", "task": "deblur", "version": 1, "default": False,
         "description": f"DMPHN({'-'.join(map(str, levels))}) trained by hgzoo on public-domain photos "
                        "with synthetic camera shake; small, packaged, works offline",
         "config": {"levels": levels},
-        "files": [{"path": f"files/{name}", "sha256": digest, "size": target.stat().st_size, "urls": []}],
+        "files": [file_entry(target)],
         "license": "Apache-2.0 (trained by hgzoo on CC0/public-domain and CC BY 2.0 photos)",
         "input_contract": {"range": [0, 1], "dtype": "float32", "channels": 3,
                            "multiple_of": list(hgzoo.deblur.DMPHN(levels=levels).multiple_of)},
         "recipe": f"recipes/{args.preset}.v1.md",
         "metrics": metrics,
     }
-    manifest[args.preset]["golden"] = golden_values(model, manifest[args.preset])  # checked by tests/*/test_presets.py
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    entry["golden"] = golden_values(model, entry)  # checked by tests/*/test_presets.py
+    write_manifest_entry("deblur", args.preset, entry)
     recipe = ROOT / "weights" / "recipes" / f"{args.preset}.v1.md"
     recipe.write_text(f"""# {args.preset} v1
 

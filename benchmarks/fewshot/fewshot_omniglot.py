@@ -244,18 +244,13 @@ def publish(run, version=1, preset="sosn_omniglot"):
     never decide whether a version replaces another.
     """
     import csv
-    import hashlib
     import pathlib
-    import subprocess
 
     root = pathlib.Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    from publish_weights import commit_line, file_entry, write_manifest_entry
 
-    def git(*args):
-        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=root).stdout.strip()
-
-    # before anything is written: the code that publishes, not the files it writes
-    commit = git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if git(
-        "status", "--porcelain", "--untracked-files=no") else "")
+    commit = commit_line()  # before anything is written: the code that publishes, not the files it writes
     run = pathlib.Path(run)
     selection = json.loads((run / "selection.json").read_text()) if (run / "selection.json").exists() else None
     settings_path = run / "train_settings.json"
@@ -292,21 +287,17 @@ def publish(run, version=1, preset="sosn_omniglot"):
             100 * max(s["heldout_20way_1shot"] for s in selection["scores"]), 2)
     if previous_score is not None:
         summary[f"heldout_20way_1shot_selection_v{version - 1}"] = round(100 * previous_score, 2)
-    manifest_path = root / "weights" / "manifests" / "fewshot.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[preset] = {
+    write_manifest_entry("fewshot", preset, {
         "arch": "hgzoo>SoSN", "task": "fewshot", "version": version, "default": True,
         "description": "SoSN (Conv-4, SigmE) trained by hgzoo on Omniglot's background characters; "
                        "takes raw 105×105 Omniglot PNGs",
         "config": {k: v for k, v in fresh.get_config().items() if k in PRESET_CONFIG},
-        "files": [{"path": f"files/{target.name}", "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-                   "size": target.stat().st_size, "urls": []}],
+        "files": [file_entry(target)],
         "license": "Apache-2.0 (trained by hgzoo on Omniglot, MIT licence, brendenlake/omniglot)",
         "input_contract": fresh.input_contract,
         "recipe": f"recipes/{preset}.v{version}.md",
         "metrics": summary,
-    }
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+    })
     training = _recipe_training(run, settings, log, selection).replace("{version}", str(version))
     if previous_score is not None:
         training += f"""

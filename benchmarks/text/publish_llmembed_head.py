@@ -17,11 +17,9 @@ shared SST-2 / AG News files (``$HGZOO_TEST_DATA/text``).
 """
 
 import argparse
-import hashlib
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import types
@@ -35,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))  # benchmarks/_report.py
 sys.path.insert(0, str(ROOT / "tools"))
 from _report import cpu_model  # noqa: E402
 from llmembed_fusion import LAST5, fit_head, load_inputs, previous_rows, splits  # noqa: E402
-from publish_weights import to_float16  # noqa: E402
+from publish_weights import commit_line, file_entry, to_float16, write_manifest_entry  # noqa: E402
 from text_classification import scores  # noqa: E402
 
 CLASS_NAMES = {"sst2": ["negative", "positive"], "agnews": ["World", "Sports", "Business", "Sci/Tech"]}
@@ -59,6 +57,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch and TensorFlow threads")
     parser.add_argument("--cache-dir", help="the feature cache llmembed_fusion.py used (default: its default)")
     args = parser.parse_args()
+    commit = commit_line()  # before anything is written: the code that publishes, not the files it writes
     os.environ.update({"OMP_NUM_THREADS": str(args.threads), "TF_NUM_INTRAOP_THREADS": str(args.threads),
                        "TF_NUM_INTEROP_THREADS": str(args.threads), "HF_HUB_OFFLINE": "1"})
 
@@ -109,21 +108,14 @@ def main():
                        f"trained by hgzoo on {DATA_NAMES[args.dataset]}; classifies raw text with predict_texts after "
                        "'hgzoo text install-backbones'",
         "config": config,
-        "files": [{"path": f"files/{target.name}", "sha256": hashlib.sha256(target.read_bytes()).hexdigest(),
-                   "size": target.stat().st_size, "urls": []}],
+        "files": [file_entry(target)],
         "license": "Apache-2.0 (head trained by hgzoo; backbones Apache-2.0; data: GLUE SST-2 / AG News, research use)",
         "input_contract": model.input_contract,
         "recipe": f"recipes/{preset}.v{args.version}.md",
         "metrics": metrics,
     }
     entry["golden"] = golden_values(model, entry)  # checked by tests/text/test_presets.py
-    manifest_path = ROOT / "weights" / "manifests" / "text.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    manifest[preset] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
-
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=ROOT).stdout.strip()
+    write_manifest_entry("text", preset, entry)
     provenance = row.get("provenance") or {}
     (ROOT / "weights" / "recipes" / f"{preset}.v{args.version}.md").write_text(f"""# {preset} v{args.version}
 
