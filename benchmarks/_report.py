@@ -123,7 +123,8 @@ def _versions():
 
 def provenance():
     """What produced a result: script, command, commit (and whether the tree had changes), machine, date, versions."""
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # results written by a resumable script earlier in the same run are outputs, not code changes
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
     return {"script": script(), "command": command(), "commit": _git("rev-parse", "HEAD") or "unknown",
             "uncommitted_changes": bool(status) if status is not None else "unknown",
             "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "arch": platform.machine()},

@@ -38,12 +38,14 @@ def write_manifest_entry(task, preset, entry):
 
 
 def commit_line():
-    """The short commit a recipe records, saying so when tracked files had uncommitted changes."""
+    """The short commit a recipe records, saying so when tracked code had uncommitted changes (measured
+    results and published weights are outputs, not code)."""
     def git(*args):
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=ROOT).stdout.strip()
 
-    return git("rev-parse", "--short", "HEAD") + (
-        " + uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted changes" if git(
+        "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results",
+        ":(exclude)weights") else "")
 
 
 def to_float16(src, dst):
