@@ -38,6 +38,8 @@ from text_classification import scores  # noqa: E402
 
 CLASS_NAMES = {"sst2": ["negative", "positive"], "agnews": ["World", "Sports", "Business", "Sci/Tech"]}
 DATA_NAMES = {"sst2": "SST-2 (GLUE)", "agnews": "AG News"}
+EXAMPLES = {"sst2": "a gripping, beautifully acted film",  # the recipe's example input
+            "agnews": "Shares of the chip maker rose after quarterly profit beat forecasts"}
 CHECK_TEXTS = 100  # raw test texts embedded again through predict_texts, the path a user takes
 TEST_TEXTS = 32  # of those, the ones tests/text/test_presets.py classifies again (its accuracy is recorded)
 
@@ -126,7 +128,7 @@ hgzoo's LLMEmbed head as the paper fuses its inputs, packaged in the wheel. The 
 ```python
 import hgzoo
 head = hgzoo.create_model("{preset}", pretrained=True)
-p = head.predict_texts(["a gripping, beautifully acted film"])
+p = head.predict_texts(["{EXAMPLES[args.dataset]}"])
 print(head.class_names[int(p[0].argmax())])
 ```
 

@@ -1,6 +1,7 @@
 """LLMEmbed: a small head over frozen multi-layer LLM embeddings (Liu et al., ACL 2024)."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from hgzoo.layers import PowerNorm, SecondOrderPool
@@ -153,6 +154,15 @@ class LLMEmbed(ZooModel):
             raise ValueError(f"adapt() needs {len(names)} arrays (the model's inputs), got {len(inputs)}")
         for name, x in zip(names, inputs):
             self.get_layer(name).adapt(x)
+
+    def predict(self, x, *args, **kwargs):
+        """Keras ``predict`` over features (logits by default); over a list of raw strings it is
+        :meth:`predict_texts` (class probabilities, default feature cache), so a head with recorded
+        backbones answers ``head.predict(["a sentence"])``."""
+        if isinstance(x, (list, tuple, np.ndarray)) and len(x) and all(isinstance(t, str) for t in x):
+            verbose = kwargs.get("verbose", args[1] if len(args) > 1 else "auto")
+            return self.predict_texts([str(t) for t in x], progress=verbose not in (0, "0", False))
+        return super().predict(x, *args, **kwargs)
 
     def predict_texts(self, texts, cache_dir=None, threads=None, progress=False):
         """Class probabilities (N, classes) for raw ``texts``: the backbones this head records

@@ -24,6 +24,9 @@ def test_fusion_inputs_build_save_and_rebuild_the_head(tiny_llama, tiny_backbone
     # raw text in, probabilities out: the loaded head embeds with the backbones it records
     expected = keras.ops.convert_to_numpy(keras.ops.softmax(head.predict([streams, encoder], verbose=0), axis=-1))
     np.testing.assert_allclose(loaded.predict_texts(TEXTS, cache_dir=False), expected, atol=1e-5)
+    np.testing.assert_allclose(loaded.predict(TEXTS, verbose=0), expected, atol=1e-5)  # Keras predict, raw text
+    np.testing.assert_allclose(loaded.predict([streams, encoder], verbose=0), head.predict([streams, encoder],
+                                                                                            verbose=0), atol=1e-6)
     with pytest.raises(TypeError, match="list of texts"):
         loaded.predict_texts("a fine film")
     alone = FusionExtractor(str(tiny_llama), encoders=(), layers=(-1,), cache_dir=False)
