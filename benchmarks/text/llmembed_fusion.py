@@ -27,7 +27,8 @@ Units, cheapest first (``--list`` prints them):
   fusion row's σ and epochs;
 - ``finetune:<backbone>``: MiniLM / mpnet fine-tuned end to end (mean
   pooling + linear, AdamW, batch 32) until its CPU seconds reach the
-  full fusion's total (extraction included), or ``--finetune-cpu``.
+  full fusion's total (extraction included), or ``--finetune-cpu``; a
+  killed fine-tune resumes from its last checkpoint (every 300 CPU s).
 
 Data: SST-2 trains on a seeded ``--train-size`` sample (2,000) of
 ``sst2/train.tsv``, chooses on a seeded ``--val-size`` sample of
@@ -107,6 +108,7 @@ TRAIN_SIZE = {"sst2": 2000, "agnews": None}  # default training texts; None: all
 # the official padding-included mean at AG News' 256 positions: 17,600 texts x 256 positions at ~390 positions/s
 # on one core is about 3 CPU hours; SST-2 (2,000 training texts at 128) measures that ablation
 NOT_RUN = {"agnews": ("extract:smollm2-padded", "ablation:padded")}
+CHECKPOINT_CPU_S = 300  # a fine-tune saves its state this often (CPU seconds)
 HEAD_BATCH = 128  # 2,000 training texts: 16 steps an epoch (the published 1024 would give two)
 
 
@@ -121,6 +123,13 @@ def depends(unit, args):
     if unit in FINETUNES and not args.finetune_cpu:
         return ["llmembed:fusion"]
     return []
+
+
+def work_dir():
+    """Units' result files, the results lock and fine-tune checkpoints."""
+    path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "hgzoo_llmembed_fusion")
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def cpu_seconds():
@@ -311,9 +320,28 @@ def run_finetune(unit, data, args, previous):
         mask = batch["attention_mask"].unsqueeze(-1).float()
         return classifier((hidden * mask).sum(1) / mask.sum(1))
 
-    rng, order, step, start = np.random.default_rng(0), np.array([], int), 0, cpu_seconds()
+    rng, order, step, used = np.random.default_rng(0), np.array([], int), 0, 0.0
+    # A killed fine-tune (an hour of CPU at AG News' budget) resumes from its last checkpoint; its CPU
+    # seconds so far count against the budget. Dropout's random state is not restored.
+    key = {"budget": budget, "lr": args.finetune_lr, "max_length": length, "train_texts": len(texts)}
+    state_path = os.path.join(work_dir(), f"{args.dataset}-{unit.replace(':', '-')}.state.pt")
+    if os.path.exists(state_path):
+        saved = torch.load(state_path, weights_only=False)
+        if saved["key"] == key:
+            for part, name in ((encoder, "encoder"), (classifier, "classifier"), (optimizer, "optimizer")):
+                part.load_state_dict(saved[name])
+            order, step, used, rng.bit_generator.state = saved["order"], saved["step"], saved["used"], saved["rng"]
+            print(f"{unit}: resumed at step {step}, {used:.0f} of {budget:.0f} CPU s used", flush=True)
+
+    def checkpoint():
+        torch.save({"key": key, "encoder": encoder.state_dict(), "classifier": classifier.state_dict(),
+                    "optimizer": optimizer.state_dict(), "order": order, "step": step,
+                    "used": used + cpu_seconds() - start, "rng": rng.bit_generator.state}, state_path + ".tmp")
+        os.replace(state_path + ".tmp", state_path)
+
+    start = saved_at = cpu_seconds()
     encoder.train()
-    while cpu_seconds() - start < budget:  # the same CPU seconds as the full fusion, extraction included
+    while used + cpu_seconds() - start < budget:  # the full fusion's CPU seconds, extraction included
         if len(order) < 32:
             order = np.concatenate([order, rng.permutation(len(texts))])
         index, order = order[:32], order[32:]
@@ -323,11 +351,16 @@ def run_finetune(unit, data, args, previous):
         loss.backward()
         optimizer.step()
         step += 1
-    training = cpu_seconds() - start
+        if cpu_seconds() - saved_at > CHECKPOINT_CPU_S:
+            checkpoint()
+            saved_at = cpu_seconds()
+    training = used + cpu_seconds() - start
     encoder.eval()
     with torch.inference_mode():
         predicted = np.concatenate([logits(test_texts[i:i + 128]).argmax(-1).numpy()
                                     for i in range(0, len(test_texts), 128)])
+    if os.path.exists(state_path):
+        os.remove(state_path)
     return {**scores(yt, predicted), "training CPU s": training,
             "settings": {"steps": step, "batch": 32, "epochs": step * 32 / len(texts), "lr": args.finetune_lr,
                          "max_length": length, "cpu_budget_s": budget}}
@@ -435,8 +468,7 @@ def main():
              and u not in NOT_RUN.get(args.dataset, ())]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "TF_NUM_INTRAOP_THREADS": str(args.threads),
            "TF_NUM_INTEROP_THREADS": str(args.threads), "TF_CPP_MIN_LOG_LEVEL": "3", "HF_HUB_OFFLINE": "1"}
-    work = os.path.join(os.environ.get("TMPDIR", "/tmp"), "hgzoo_llmembed_fusion")
-    os.makedirs(work, exist_ok=True)
+    work = work_dir()
     forwarded = ["--dataset", args.dataset, "--val-size", str(args.val_size),
                  "--max-epochs", str(args.max_epochs), "--threads", str(args.threads), "--finetune-lr",
                  str(args.finetune_lr), "--sigmas", *map(str, args.sigmas), "--seeds", *map(str, args.seeds)]
