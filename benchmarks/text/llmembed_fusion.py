@@ -41,6 +41,7 @@ Every process runs torch and TensorFlow on ``--threads`` threads (default
 
     flock /work/heavy.lock timeout 15m python benchmarks/text/llmembed_fusion.py --dataset sst2
     python benchmarks/text/llmembed_fusion.py --dataset sst2 --unit llmembed:fusion   # one row
+    python benchmarks/text/llmembed_fusion.py --render   # rewrite the table from the measured rows
 
 Two instances with disjoint ``--unit`` lists may run side by side (one per
 core): each re-reads the results file under a lock before adding its row.
@@ -430,7 +431,9 @@ def report(rows, args):
              "includes loading the backbone); total CPU s adds the extraction units a row reads (all splits) to its "
              "training. LLMEmbed rows: σ and epochs chosen on validation "
              "data, mean ± std over three seeds; ablations reuse the full fusion's σ and epochs. Fine-tunes train "
-             "until their CPU seconds reach the full fusion's total. Peak MB: the unit's process. Not yet measured: "
+             "until their CPU seconds reach the full fusion's total, on texts truncated at "
+             f"{FINETUNE_LENGTH['sst2']} (SST-2) / {FINETUNE_LENGTH['agnews']} (AG News) tokens (shorter sequences give "
+             "more steps in the budget). Peak MB: the unit's process. Not yet measured: "
              + "; ".join(f"{d}: {', '.join(m) if m else 'none'}" for d, m in missing.items()) + ".")
     return write("text", NAME, table, ["dataset", "method", "accuracy %", "macro-F1 %", "extraction CPU s",
                                        "training CPU s", "total CPU s", "texts/s", "peak MB"], notes)
@@ -442,6 +445,8 @@ def main():
     parser.add_argument("--unit", action="append", choices=UNITS, help="units to run (default: all not yet measured)")
     parser.add_argument("--rerun", action="store_true", help="measure the --unit units again")
     parser.add_argument("--list", action="store_true", help="print the units and whether each is measured")
+    parser.add_argument("--render", action="store_true",
+                        help="rewrite the table files from the measured rows (notes, order), measuring nothing")
     parser.add_argument("--train-size", type=int,
                         help="training texts (default: 2,000 for SST-2, all 9,001 for AG News)")
     parser.add_argument("--val-size", type=int, default=500)
@@ -463,6 +468,9 @@ def main():
     if args.list:
         for unit in UNITS:
             print(f"{unit:24s} {'measured' if unit in done else '-'}")
+        return
+    if args.render:
+        print(report(rows, args))
         return
     units = [u for u in UNITS if u in (args.unit or UNITS) and (u not in done or args.rerun)
              and u not in NOT_RUN.get(args.dataset, ())]
