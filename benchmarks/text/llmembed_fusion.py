@@ -50,6 +50,7 @@ Needs ``hgzoo[text,llm,dev]`` and ``hgzoo text install-backbones``.
 """
 
 import argparse
+import contextlib
 import fcntl
 import json
 import os
@@ -131,6 +132,15 @@ def work_dir():
     path = os.path.join(os.environ.get("TMPDIR", "/tmp"), "hgzoo_llmembed_fusion")
     os.makedirs(path, exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def results_lock():
+    """Held while the results file is read and rewritten, so that instances side by side (and
+    ``--render``) never overwrite each other's rows."""
+    with open(os.path.join(work_dir(), "results.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def cpu_seconds():
@@ -470,7 +480,8 @@ def main():
             print(f"{unit:24s} {'measured' if unit in done else '-'}")
         return
     if args.render:
-        print(report(rows, args))
+        with results_lock():
+            print(report(previous_rows(), args))
         return
     units = [u for u in UNITS if u in (args.unit or UNITS) and (u not in done or args.rerun)
              and u not in NOT_RUN.get(args.dataset, ())]
@@ -497,10 +508,7 @@ def main():
             result = json.load(f)
         row = {"dataset": args.dataset, **finish(unit, result, done)}
         print(json.dumps({k: v for k, v in row.items() if k != "settings"}), flush=True)
-        # instances running disjoint --unit lists side by side each re-read the file under a lock, so
-        # neither overwrites the other's rows
-        with open(os.path.join(work, "results.lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with results_lock():  # another instance may have added rows since
             rows = [r for r in previous_rows() if (r["dataset"], r["unit"]) != (args.dataset, unit)] + [row]
             print(report(rows, args), flush=True)
 
