@@ -30,11 +30,17 @@ class ZooModel(keras.Model):
     search_space = {}
     pretrained_cfg = None
 
+    def __init__(self, *args, dtype=None, **kwargs):
+        super().__init__(*args, dtype=dtype, **kwargs)
+        # A functional model keeps the global policy whatever `dtype` it is given, while subclasses build their
+        # layers with `dtype`: the config records that one, or a saved mixed-precision model reloads in float32.
+        self._layers_dtype_policy = None if dtype is None else keras.dtype_policies.get(dtype)
+
     def get_config(self):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self.dtype_policy),
+            "dtype": keras.saving.serialize_keras_object(self._layers_dtype_policy or self.dtype_policy),
         }
 
     def compile_from_config(self, config):

@@ -33,6 +33,15 @@ def test_id_unet_harness():
 
 
 @TF_ONLY
+def test_a_mixed_precision_model_reloads_with_its_policy(tmp_path):
+    path = str(tmp_path / "mixed.keras")
+    IDUNet(**TINY_UNET, seed=0, dtype="mixed_bfloat16").save(path)
+    loaded = keras.saving.load_model(path, compile=False)
+    assert loaded.get_layer("stem").dtype_policy.name == "mixed_bfloat16"
+    assert IDUNet(**TINY_UNET, seed=0).get_config()["dtype"]["config"]["name"] == "float32"
+
+
+@TF_ONLY
 def test_each_condition_changes_the_noise_prediction_and_has_a_null(model):
     base = inputs(1)
     eps = assert_each_condition_changes_the_noise(model, base)
