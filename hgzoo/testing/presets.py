@@ -5,8 +5,9 @@ layers can load a preset's weights into the wrong layers without any error.
 Each manifest entry therefore stores ``"golden"`` numbers: statistics and
 sampled values of the preset's output on one fixed input of its task (the
 packaged demo photo for deblurring, a fixed synthetic episode for few-shot,
-fixed features for text). :func:`run_preset_test` rebuilds the preset and
-compares; ``tools/write_golden_values.py`` writes the numbers (never by hand).
+fixed features for text, two fixed denoiser calls for generation).
+:func:`run_preset_test` rebuilds the preset and compares;
+``tools/write_golden_values.py`` writes the numbers (never by hand).
 
 Example:
 
@@ -70,8 +71,29 @@ def _text_input(config):
         features, *extras]
 
 
+def _generation_input(config):
+    """Two fixed denoiser calls ``[noisy, timestep, identity, layout, background]``: standard-normal noisy
+    images at T/4 and 3T/4, unit normal identities, a centred close-up and a small off-centre layout,
+    backgrounds 0 and 1 (int32)."""
+    h, w = config.get("image_size", (64, 64))
+    channels, dim = config.get("channels", 3), config.get("identity_dim", 128)
+    timesteps, backgrounds = config.get("timesteps", 1000), config.get("num_backgrounds", 4)
+    rng = np.random.default_rng(2019)
+    noisy = rng.standard_normal((2, h, w, channels)).astype(np.float32)
+    identity = rng.standard_normal((2, dim)).astype(np.float32)
+    identity /= np.linalg.norm(identity, axis=-1, keepdims=True)
+    timestep = np.array([timesteps // 4, 3 * timesteps // 4], np.float32)
+    layouts = [[1.0, 0.5, 0.5], [0.3, 0.3, 0.6]]
+    background = np.array([0, min(1, backgrounds - 1)], np.int32)
+    return (f"seed 2019: 2 standard-normal noisy {h}x{w}x{channels}, "
+            f"timesteps {timestep.astype(int).tolist()}, unit normal identities ({dim}), layouts {layouts}, "
+            f"backgrounds {background.tolist()}",
+            [noisy, timestep, identity, np.array(layouts, np.float32), background])
+
+
 # The fixed input of each family (registry task); a new family adds its own here.
-GOLDEN_INPUTS = {"deblur": _deblur_input, "fewshot": _fewshot_input, "text": _text_input}
+GOLDEN_INPUTS = {"deblur": _deblur_input, "fewshot": _fewshot_input, "text": _text_input,
+                 "generation": _generation_input}
 
 
 def golden_input(task, config):
