@@ -36,11 +36,17 @@ class ZooModel(keras.Model):
         # layers with `dtype`: the config records that one, or a saved mixed-precision model reloads in float32.
         self._layers_dtype_policy = None if dtype is None else keras.dtype_policies.get(dtype)
 
+    @property
+    def layers_dtype_policy(self):
+        """The dtype policy the model's layers were built with (``dtype=``, else the global one)."""
+        policy = getattr(self, "_layers_dtype_policy", None)
+        return self.dtype_policy if policy is None else policy
+
     def get_config(self):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": keras.saving.serialize_keras_object(self._layers_dtype_policy or self.dtype_policy),
+            "dtype": keras.saving.serialize_keras_object(self.layers_dtype_policy),
         }
 
     def compile_from_config(self, config):

@@ -126,3 +126,8 @@ def test_export_serves_the_adapted_target_classifier():
                               "outputs": {"probabilities": "float32", "classes": "int32"}})
     expected = keras.ops.convert_to_numpy(keras.ops.softmax(model.predict_target(images[1])))
     np.testing.assert_allclose(served["probabilities"], expected, atol=1e-5)
+
+
+def test_a_model_built_in_float16_gets_its_loss_scale_from_its_own_dtype():
+    assert isinstance(ScatterAlignmentNet(**SMALL, dtype="mixed_float16").optimizer, keras.optimizers.LossScaleOptimizer)
+    assert not isinstance(ScatterAlignmentNet(**SMALL).optimizer, keras.optimizers.LossScaleOptimizer)

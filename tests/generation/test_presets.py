@@ -22,8 +22,8 @@ if PRESETS:
 
     @pytest.mark.jax
     @pytest.mark.parametrize("preset_id", PRESETS)
-    def test_preset_samples_an_image_that_follows_the_identity(preset_id):
-        model = hgzoo.generation.IDUNet(pretrained=preset_id)
+    def test_preset_samples_an_image_that_depends_on_the_identity(preset_id):
+        model = hgzoo.create_model(preset_id, pretrained=True)
         assert model.pretrained_cfg["id"] == preset_id
         dim = model.get_config()["identity_dim"]
         one, other = np.random.default_rng(0).normal(size=(2, 1, dim)).astype("float32")
