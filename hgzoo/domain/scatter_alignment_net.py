@@ -146,7 +146,8 @@ class ScatterAlignmentNet(ZooModel):
         """Keras ``compile`` with Adam(1e-3) by default; the loss is the model's own (:meth:`compute_loss`)."""
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(1e-3)
-        if self.layers_dtype_policy.name == "mixed_float16" and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        float16 = self.layers_dtype_policy.name == "mixed_float16"
+        if float16 and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             # The log-determinant and Riemannian terms have gradients of order 1/λ: Keras' default first loss
             # scale (2^15) overflows float16 and skips the first steps; a smaller start loses nothing.
             optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.get(optimizer),
