@@ -147,12 +147,13 @@ def affine_views(seed):
 
 
 def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, batch_size=1, lr=1e-3, seed=0,
-          runs=None, init_weights=None, select_episodes=0, augment=False, verbose=2):
+          runs=None, init_weights=None, select_episodes=0, augment=False, within_alphabet=0.0, verbose=2):
     """Adam with a cosine decay to 0 over all steps; ``fit_resumable`` continues after a kill.
 
     ``init_weights`` fine-tunes from a weights file (a resume still takes the run's own checkpoint);
     ``select_episodes`` > 0 keeps the checkpoint best on that many held-out 20-way 1-shot episodes;
-    ``augment`` trains on random affine views of the images (:func:`affine_views`).
+    ``augment`` trains on random affine views of the images (:func:`affine_views`);
+    ``within_alphabet`` is the share of episodes whose classes come from one alphabet (and one rotation).
     """
     train_pool, _ = pools()
     keras.utils.set_random_seed(seed)
@@ -160,7 +161,9 @@ def train(config, out_dir, epochs, steps_per_epoch=100, n_way=10, queries=3, bat
     if init_weights:
         model.load_weights(init_weights)
     model.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(lr, epochs * steps_per_epoch)))
-    dataset = EpisodeSampler(train_pool, n_way, 1, queries, seed=seed).dataset(batch_size=batch_size)
+    groups = omniglot.alphabets(train_pool) if within_alphabet else None
+    dataset = EpisodeSampler(train_pool, n_way, 1, queries, seed=seed, groups=groups,
+                             within_group=within_alphabet).dataset(batch_size=batch_size)
     if augment:
         dataset = dataset.map(affine_views(seed))
     callbacks = [RunsAccuracy(runs)] if runs is not None else []
@@ -209,6 +212,8 @@ def _recipe_training(run, settings, log, selection):
         command += f" --select-episodes {settings['select_episodes']}"
     if settings.get("augment"):
         command += " --augment"
+    if settings.get("within_alphabet"):
+        command += f" --within-alphabet {settings['within_alphabet']:g}"
     text = f"""    {command}
     python benchmarks/fewshot/fewshot_omniglot.py publish --run {run} --version {{version}}
 - `SoSN(**{json.dumps(PRESET_CONFIG)})`: Conv-4, SigmE σ = 100 on M/tr(M); raw 105×105 images are
@@ -220,6 +225,11 @@ def _recipe_training(run, settings, log, selection):
 - **Affine views**: every training image is seen through a random rotation (±{AUGMENT['degrees']}°), scale
   (±{100 * AUGMENT['zoom']:.0f}%) and shift (±{100 * AUGMENT['shift']:.0f}% of the side), white-filled (Koch et al.'s
   distortions for one-shot Omniglot); evaluation images are not augmented."""
+    if settings.get("within_alphabet"):
+        text += f"""
+- **Within-alphabet episodes**: {100 * settings['within_alphabet']:.0f}% of the episodes take all {n_way} characters from
+  one alphabet in one orientation (the 20 runs' tasks are within one alphabet, where characters look
+  alike); the rest draw from every training class."""
     if settings.get("init_weights"):
         text += f"""
 - **Fine-tuned**: training starts from `{settings['init_weights']}` (the previous version of this preset,
@@ -345,6 +355,8 @@ def main(argv=None):
     t.add_argument("--select-episodes", type=int, default=0,
                    help="keep selected.weights.h5, best on this many held-out 20-way 1-shot episodes")
     t.add_argument("--augment", action="store_true", help="train on random affine views of the images")
+    t.add_argument("--within-alphabet", type=float, default=0.0,
+                   help="share of episodes drawn within one alphabet and rotation, like the 20 runs' tasks")
     e = sub.add_parser("evaluate", help="evaluate a weights file with the preset's architecture")
     e.add_argument("--weights", required=True)
     e.add_argument("--strength", type=float, default=PRESET_CONFIG["strength"])
@@ -363,7 +375,8 @@ def main(argv=None):
         config = {**PRESET_CONFIG, "strength": args.strength}
         runs = omniglot.load_runs(os.path.join(omniglot_dir(), "all_runs.zip"))
         settings = {"epochs": args.epochs, "steps_per_epoch": args.steps, "n_way": args.n_way, "queries": args.queries, "lr": args.lr,
-                    "init_weights": args.init_weights, "select_episodes": args.select_episodes, "augment": args.augment}
+                    "init_weights": args.init_weights, "select_episodes": args.select_episodes, "augment": args.augment,
+                    "within_alphabet": args.within_alphabet}
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "train_settings.json"), "w") as f:
             json.dump({**settings, "strength": args.strength}, f, indent=1)  # publish writes the recipe from these

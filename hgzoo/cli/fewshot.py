@@ -148,7 +148,7 @@ def _config(args):
 def _training_setup(args, fixed):
     """(model, episode sampler): ``--model`` built from ``--config``, ARL around ``--base`` with its embeddings."""
     import hgzoo
-    from hgzoo.fewshot import EpisodeSampler
+    from hgzoo.fewshot import EpisodeSampler, omniglot
     from hgzoo.fewshot.class_embeddings import class_embeddings_from
     from hgzoo.fewshot.data.class_id_episodes import PseudoClassSampler
 
@@ -160,8 +160,13 @@ def _training_setup(args, fixed):
     model = hgzoo.create_model((args.base or "sosn") if arl else args.model, pretrained=args.pretrained,
                                **_config(args), **fixed)
     pool = _pool(args, model.channels)
+    grouping = {}
+    if args.within_group:
+        if args.unsupervised:
+            raise ValueError("--within-group draws labelled classes; --unsupervised has none")
+        grouping = {"groups": omniglot.alphabets(pool), "within_group": args.within_group}
     if not arl:
-        return model, EpisodeSampler(pool, args.way, args.shot, args.queries, seed=args.seed)
+        return model, EpisodeSampler(pool, args.way, args.shot, args.queries, seed=args.seed, **grouping)
     if isinstance(model, hgzoo.fewshot.SalNet) and args.absolute_weight:
         raise ValueError("ARL's absolute heads need one per-image feature layer and SalNet fuses two encoders: "
                          "pass --absolute-weight 0 (the relative part only)")
@@ -174,7 +179,7 @@ def _training_setup(args, fixed):
     embeddings = class_embeddings_from(args.class_embeddings or "names", pool.names)
     if args.relative_weight is not None:
         weights["relative_weight"] = args.relative_weight
-    sampler = EpisodeSampler(pool, args.way, args.shot, args.queries, seed=args.seed, class_ids=True)
+    sampler = EpisodeSampler(pool, args.way, args.shot, args.queries, seed=args.seed, class_ids=True, **grouping)
     return hgzoo.fewshot.ARL(model, class_embeddings=embeddings, **weights), sampler
 
 
@@ -251,6 +256,9 @@ def add_actions(actions):
     p.add_argument("--pretrained", action="store_true", help="start from the preset's weights (fine-tune)")
     p.add_argument("--out", required=True, help="run folder: model.keras, weights, logs, resume state")
     p.add_argument("--rotations", action="store_true", help="add 90/180/270-degree rotations as new classes")
+    p.add_argument("--within-group", type=float, default=0.0, metavar="SHARE",
+                   help="share of episodes whose classes all share a parent folder and rotation, e.g. an "
+                        "Omniglot alphabet: harder tasks, like Lake et al.'s 20 runs (default 0)")
     p.add_argument("--teacher", metavar="PRESET",
                    help="SalNet only: the frozen TriR teacher, e.g. salnet_vanilla_miniimagenet_5way_1shot")
     arl = p.add_argument_group("absolute-relative learning (--model arl)")

@@ -47,11 +47,19 @@ class EpisodeSampler:
         class_ids: also give ``class_ids`` (N,) int32, the pool class behind
             each episode label (absolute-relative learning's heads read it;
             :class:`~hgzoo.fewshot.ARL`).
+        groups: one key per pool class (e.g. its Omniglot alphabet,
+            :func:`hgzoo.fewshot.omniglot.alphabets`). An episode drawn within a
+            group takes all N classes from one group that has N eligible
+            classes, picked uniformly: harder tasks, as Lake et al.'s 20 runs
+            are (20 characters of one alphabet).
+        within_group: the probability that an episode is drawn within a group
+            (the rest draw from the whole pool); needs ``groups``.
     """
 
     input_names = INPUT_NAMES
 
-    def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True, class_ids=False):
+    def __init__(self, classes, n_way=5, k_shot=1, queries=15, seed=0, shuffle_support=True, class_ids=False,
+                 groups=None, within_group=1.0):
         if n_way < 2:
             raise InvalidEpisodeError(f"n_way must be at least 2, got {n_way}")
         if k_shot < 1:
@@ -65,16 +73,39 @@ class EpisodeSampler:
             raise InvalidEpisodeError(
                 f"{n_way}-way {k_shot}-shot episodes with {queries} queries need {k_shot + queries} images in "
                 f"each of {n_way} classes; only {len(self._eligible)} classes have that many")
+        self._groups = self._eligible_groups(classes, groups, within_group, n_way)
+        self.within_group = float(within_group)
         self.classes = classes
         self.n_way, self.k_shot, self.queries = int(n_way), int(k_shot), int(queries)
         self.seed = int(seed)
         self.shuffle_support = bool(shuffle_support)
         self.class_ids = bool(class_ids)
 
+    def _eligible_groups(self, classes, groups, within_group, n_way):
+        """The eligible classes of each group that can fill an N-way episode (None without ``groups``)."""
+        if groups is None:
+            return None
+        if len(groups) != classes.num_classes:
+            raise InvalidEpisodeError(f"groups needs one key per class ({classes.num_classes}), got {len(groups)}")
+        if not 0.0 <= within_group <= 1.0:
+            raise InvalidEpisodeError(f"within_group is a probability in [0, 1], got {within_group}")
+        members = {}
+        for c in self._eligible:
+            members.setdefault(groups[c], []).append(c)
+        full = [np.array(m) for m in members.values() if len(m) >= n_way]
+        if not full:
+            raise InvalidEpisodeError(f"within-group {n_way}-way episodes need a group of {n_way} eligible classes; "
+                                      f"the largest has {max(map(len, members.values()))}")
+        return full
+
     def episode(self, index):
         """Episode ``index``: ``({support_images, support_labels, query_images}, one-hot target)``."""
         rng = np.random.default_rng([self.seed, int(index)])
-        chosen = rng.choice(self._eligible, self.n_way, replace=False)
+        candidates = self._eligible
+        # Without groups no draw is spent here, so ungrouped episodes stay those of earlier versions.
+        if self._groups is not None and rng.random() < self.within_group:
+            candidates = self._groups[rng.integers(len(self._groups))]
+        chosen = rng.choice(candidates, self.n_way, replace=False)
         support, queries = [], []
         for c in chosen:
             pool = self.classes.images[c]

@@ -33,6 +33,27 @@ def load_background(*paths, size=None):
     return ImageClasses([a for p in pools for a in p.images], [n for p in pools for n in p.names])
 
 
+def alphabets(pool):
+    """Each class's alphabet (the folder above the character, with its rotation for rotated copies).
+
+    The groups of :class:`~hgzoo.fewshot.EpisodeSampler`'s within-alphabet episodes: a rotated
+    alphabet is a group of its own, so such an episode's characters share alphabet and orientation,
+    like a task of the 20 runs.
+
+    >>> from hgzoo.data.image_classes import ImageClasses
+    >>> import numpy as np
+    >>> pool = ImageClasses([np.zeros((2, 4, 4, 1))] * 2, ["bg/Greek/character01", "bg/Latin/character01"])
+    >>> alphabets(pool.with_rotations((0, 90)))
+    ['Greek', 'Latin', 'Greek@rot90', 'Latin@rot90']
+    """
+    groups = []
+    for name in pool.names:
+        base, _, rotation = name.partition("@")
+        folders = base.split("/")
+        groups.append(folders[-2 if len(folders) > 1 else 0] + (f"@{rotation}" if rotation else ""))
+    return groups
+
+
 def _read_gray(z, name):
     try:
         data = z.read(name)

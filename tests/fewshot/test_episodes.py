@@ -91,6 +91,29 @@ def test_from_folder_reads_archives_and_resizes(tmp_path):
         ImageClasses.from_folder(tmp_path / "bad.zip")
 
 
+def test_within_group_episodes_take_their_classes_from_one_group():
+    groups = ["a"] * 4 + ["b"] * 2 + ["c"] * 4  # "b" is too small for 3-way episodes
+    sampler = EpisodeSampler(pool(classes=10), n_way=3, queries=2, groups=groups, class_ids=True)
+    drawn = [{groups[c] for c in sampler.episode(i)[0]["class_ids"]} for i in range(40)]
+    assert all(len(g) == 1 for g in drawn) and {"a", "c"} == set().union(*drawn)
+    mixed = EpisodeSampler(pool(classes=10), n_way=3, queries=2, groups=groups, within_group=0.5, class_ids=True)
+    single = [len({groups[c] for c in mixed.episode(i)[0]["class_ids"]}) == 1 for i in range(200)]
+    assert 0.5 < np.mean(single) < 0.8  # half within a group, and some of the others by chance
+    # Without groups the draws are those of hgzoo before groups existed (pinned), so recorded
+    # selection episodes (sosn_omniglot's recipe) stay the same episodes.
+    plain = EpisodeSampler(pool(), n_way=3, queries=2, class_ids=True)
+    assert [plain.episode(i)[0]["class_ids"].tolist() for i in range(3)] == [[4, 5, 3], [5, 2, 4], [1, 3, 0]]
+
+
+def test_within_group_sampler_rejects_bad_groups():
+    with pytest.raises(InvalidEpisodeError, match="one key per class \\(6\\), got 2"):
+        EpisodeSampler(pool(), n_way=3, queries=2, groups=["a", "b"])
+    with pytest.raises(InvalidEpisodeError, match="the largest has 2"):
+        EpisodeSampler(pool(), n_way=3, queries=2, groups=list("aabbcc"))
+    with pytest.raises(InvalidEpisodeError, match="probability"):
+        EpisodeSampler(pool(), n_way=3, queries=2, groups=list("aaabbb"), within_group=1.5)
+
+
 def test_sampler_rejects_impossible_episodes():
     with pytest.raises(InvalidEpisodeError, match="need 7 classes"):
         EpisodeSampler(pool(classes=6), n_way=7)

@@ -51,7 +51,7 @@ def test_train_then_evaluate_the_saved_model(omniglot_dir, tmp_path, capsys):
     out = tmp_path / "run"
     assert main(["fewshot", "train", "--model", "sosn_omniglot", "--data", str(omniglot_dir /
                  "images_background_small1.zip"), "--way", "5", "--queries", "2", "--epochs", "2",
-                 "--steps-per-epoch", "3", "--out", str(out)]) == 0
+                 "--steps-per-epoch", "3", "--within-group", "0.5", "--out", str(out)]) == 0
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 2 and all(np.isfinite(history["loss"]))
     assert (out / "model.keras").is_file() and not (out / "backup").exists()
@@ -174,3 +174,8 @@ def test_training_options_are_checked(class_folder, tmp_path, capsys):
     assert "--config must be a JSON object" in capsys.readouterr().err
     assert main(train_args("arl", class_folder, tmp_path / "e", TINY["salnet"], "--base", "salnet")) == 2
     assert "pass --absolute-weight 0" in capsys.readouterr().err
+    assert main(train_args("arl", class_folder, tmp_path / "f", TINY["sosn"], "--unsupervised",
+                           "--within-group", "1")) == 2
+    assert "--unsupervised has none" in capsys.readouterr().err
+    assert main(train_args("sosn", class_folder, tmp_path / "g", TINY["sosn"], "--way", "4", "--within-group", "1")) == 2
+    assert "the largest has 3" in capsys.readouterr().err
