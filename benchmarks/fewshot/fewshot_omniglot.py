@@ -4,8 +4,14 @@ Data (not in this repo): ``images_background_small{1,2}.zip`` and ``all_runs.zip
 from brendenlake/omniglot, found in ``$HGZOO_TEST_DATA/omniglot`` (default
 ``../shared/data/omniglot``).
 
-    # sosn_omniglot v2 (the packaged preset): v1's recipe from scratch on random affine views, the checkpoint
-    # best on 100 held-out 20-way episodes (4,000 queries); resumes after a kill
+    # sosn_omniglot v3 (the packaged preset): v2 fine-tuned with half its episodes within one alphabet and
+    # rotation (like the 20 runs' tasks), the checkpoint best on v2's 100 held-out 20-way episodes
+    python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v3 --epochs 3 --steps 200 \
+        --lr 3e-4 --init-weights weights/files/sosn_omniglot.v2.weights.h5 --select-episodes 100 --augment \
+        --within-alphabet 0.5
+    python benchmarks/fewshot/fewshot_omniglot.py publish --run runs/sosn_omniglot_v3 --version 3
+    # v2: v1's recipe from scratch on random affine views, the checkpoint best on 100 held-out 20-way
+    # episodes (4,000 queries); resumes after a kill
     python benchmarks/fewshot/fewshot_omniglot.py train --out runs/sosn_omniglot_v2scratch --epochs 30 \
         --select-episodes 100 --augment
     # a run becomes the next version only if its checkpoint beats the previous version on those episodes
