@@ -13,6 +13,8 @@ Example:
 
 import numpy as np
 
+from hgzoo.fewshot.omniglot import alphabet_of
+
 
 def check_class_embeddings(matrix, num_classes, what="class_embeddings"):
     """``matrix`` as float32 (num_classes, D); a wrong row count is refused with the expected shape."""
@@ -37,7 +39,7 @@ def alphabet_embeddings(names):
     Characters of one alphabet then have cosine similarity 0.5, of different
     alphabets 0: the only class structure Omniglot has.
     """
-    alphabets = [str(n).rstrip("/").split("/")[-2] if "/" in str(n) else str(n) for n in names]
+    alphabets = [alphabet_of(n) for n in names]
     index = {a: i for i, a in enumerate(dict.fromkeys(alphabets))}
     m = np.zeros((len(names), len(index) + len(names)), np.float32)
     m[np.arange(len(names)), [index[a] for a in alphabets]] = 1.0

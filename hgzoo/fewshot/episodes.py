@@ -84,6 +84,8 @@ class EpisodeSampler:
     def _eligible_groups(self, classes, groups, within_group, n_way):
         """The eligible classes of each group that can fill an N-way episode (None without ``groups``)."""
         if groups is None:
+            if within_group != 1.0:
+                raise InvalidEpisodeError("within_group is the share of episodes drawn within a group: pass groups too")
             return None
         if len(groups) != classes.num_classes:
             raise InvalidEpisodeError(f"groups needs one key per class ({classes.num_classes}), got {len(groups)}")

@@ -33,8 +33,18 @@ def load_background(*paths, size=None):
     return ImageClasses([a for p in pools for a in p.images], [n for p in pools for n in p.names])
 
 
+def alphabet_of(name):
+    """The alphabet of a class named ``.../alphabet/character`` (any prefix, any ``@rot`` suffix).
+
+    >>> alphabet_of("images_background_small1/Greek/character01@rot90")
+    'Greek'
+    """
+    folders = str(name).partition("@")[0].rstrip("/").split("/")
+    return folders[-2] if len(folders) > 1 else folders[0]
+
+
 def alphabets(pool):
-    """Each class's alphabet (the folder above the character, with its rotation for rotated copies).
+    """Each class's alphabet, with its rotation for rotated copies.
 
     The groups of :class:`~hgzoo.fewshot.EpisodeSampler`'s within-alphabet episodes: a rotated
     alphabet is a group of its own, so such an episode's characters share alphabet and orientation,
@@ -46,12 +56,7 @@ def alphabets(pool):
     >>> alphabets(pool.with_rotations((0, 90)))
     ['Greek', 'Latin', 'Greek@rot90', 'Latin@rot90']
     """
-    groups = []
-    for name in pool.names:
-        base, _, rotation = name.partition("@")
-        folders = base.split("/")
-        groups.append(folders[-2 if len(folders) > 1 else 0] + (f"@{rotation}" if rotation else ""))
-    return groups
+    return [alphabet_of(name) + ("@" + name.partition("@")[2] if "@" in name else "") for name in pool.names]
 
 
 def _read_gray(z, name):

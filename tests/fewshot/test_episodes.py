@@ -112,6 +112,8 @@ def test_within_group_sampler_rejects_bad_groups():
         EpisodeSampler(pool(), n_way=3, queries=2, groups=list("aabbcc"))
     with pytest.raises(InvalidEpisodeError, match="probability"):
         EpisodeSampler(pool(), n_way=3, queries=2, groups=list("aaabbb"), within_group=1.5)
+    with pytest.raises(InvalidEpisodeError, match="pass groups too"):
+        EpisodeSampler(pool(), n_way=3, queries=2, within_group=0.5)
 
 
 def test_sampler_rejects_impossible_episodes():
